@@ -1,0 +1,15 @@
+import type { Command } from 'commander'
+import { addUsersAddCommand } from './users/add.js'
+import { addUsersDeleteCommand } from './users/delete.js'
+import { addUsersDisableCommands } from './users/disable.js'
+import { addUsersListCommand } from './users/list.js'
+import { addUsersPasswdCommand } from './users/passwd.js'
+
+export function addUsersCommand(program: Command): void {
+  const users = program.command('users').description('manage user accounts')
+  addUsersAddCommand(users)
+  addUsersListCommand(users)
+  addUsersDisableCommands(users)
+  addUsersPasswdCommand(users)
+  addUsersDeleteCommand(users)
+}

@@ -1,0 +1,225 @@
+import { availableParallelism } from 'node:os'
+import { assertUsableSecretKey } from './core/secret-key.js'
+
+/**
+ * Tessera's settings: read from the environment once, here and nowhere else (DESIGN.md rule 7),
+ * validated, defaulted and frozen, then passed down. A bad value stops the process at startup
+ * with a message naming the variable to fix.
+ */
+export interface Config {
+  host: string
+  port: number
+  /** `sqlite:<path>` (default `sqlite:tessera.db`, `sqlite::memory:` for tests) or `postgres://…`. */
+  databaseUrl: string
+  /** UTF-8 secret for HS256; null means "generate once and keep it in the store". */
+  secretKey: string | null
+  accessTokenExpireMinutes: number
+  registration: 'open' | 'closed'
+  /** `iss` of every token; defaults to `http://<host>:<port>`. */
+  issuer: string
+  /** Largest accepted request body, bytes (default 64 KiB). */
+  bodyLimit: number
+  /** Longest accepted password in UTF-8 bytes (default 1024), refused before any hashing. */
+  passwordMaxBytes: number
+  /** Concurrent argon2 hashes (default: cores) and how many may wait (default 64). */
+  hashConcurrency: number
+  hashQueueLimit: number
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  demo: boolean
+}
+
+/** Values given on the command line (`tessera serve --port 0`): they win over the environment. */
+export type ConfigOverrides = Partial<Config>
+
+/** A setting that cannot be used. The message starts with the variable's name. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable} ${problem}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Every variable Tessera reads. Any other TESSERA_* variable is a typo and refused. */
+const VARIABLES = [
+  'TESSERA_HOST', 'TESSERA_PORT', 'TESSERA_DATABASE_URL', 'TESSERA_SECRET_KEY', 'TESSERA_ACCESS_TOKEN_EXPIRE_MINUTES',
+  'TESSERA_REGISTRATION', 'TESSERA_ISSUER', 'TESSERA_BODY_LIMIT', 'TESSERA_PASSWORD_MAX_BYTES',
+  'TESSERA_HASH_CONCURRENCY', 'TESSERA_HASH_QUEUE_LIMIT', 'TESSERA_LOG_LEVEL', 'TESSERA_DEMO',
+] as const
+
+type Variable = (typeof VARIABLES)[number]
+type Env = Readonly<Record<string, string | undefined>>
+
+/** Set-but-empty counts as unset: `TESSERA_SECRET_KEY=` in a compose file means "no value". */
+function raw(env: Env, name: Variable): string | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : value
+}
+
+function integer(name: string, value: string | number, [min, max]: Range): number {
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(String(value))}`)
+  }
+  return n
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a === value.trim().toLowerCase())
+  if (found === undefined) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+  return found
+}
+
+function boolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true
+  if (['0', 'false', 'no', 'off'].includes(v)) return false
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(value)}`)
+}
+
+function host(name: string, value: string): string {
+  const h = value.trim()
+  // Brackets belong to URLs, not to the address the socket binds (`::1`, not `[::1]`).
+  if (h === '' || /[\s/[\]]/.test(h)) throw new ConfigError(name, `must be a host name or IP address, got ${JSON.stringify(value)}`)
+  return h
+}
+
+/** The URL may hold a password: only its scheme is ever quoted back. */
+function databaseUrl(name: string, value: string): string {
+  const url = value.trim()
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
+  if (scheme === 'sqlite') {
+    if (url.length === 'sqlite:'.length) throw new ConfigError(name, 'needs a file path: sqlite:<path> (e.g. sqlite:tessera.db) or sqlite::memory:')
+    return url
+  }
+  if (scheme === 'postgres' || scheme === 'postgresql') return url
+  const shown = scheme === undefined ? 'no scheme' : `scheme "${scheme}:"`
+  throw new ConfigError(name, `has ${shown}: expected sqlite:<path>, sqlite::memory: or postgres://…`)
+}
+
+/** Never echoed: a near-miss secret in a log is still a secret. */
+function secretKey(name: string, value: string): string {
+  try {
+    assertUsableSecretKey(value)
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    throw new ConfigError(name, message.replace(/^TESSERA_SECRET_KEY\s*/, ''))
+  }
+  return value
+}
+
+function issuer(name: string, value: string): string {
+  let url: URL
+  try {
+    url = new URL(value.trim())
+  } catch {
+    throw new ConfigError(name, `must be an absolute http(s) URL, got ${JSON.stringify(value)}`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must be an absolute http(s) URL, got ${JSON.stringify(value)}`)
+  }
+  // `iss` is compared as a string (RFC 7519 §4.1.1): keep exactly what the operator wrote.
+  return value.trim()
+}
+
+function defaultIssuer(h: string, port: number): string {
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
+}
+
+type Range = readonly [min: number, max: number]
+
+const LIMITS = {
+  port: [0, 65535],
+  accessTokenExpireMinutes: [1, 7 * 24 * 60],
+  bodyLimit: [1024, 100 * 1024 * 1024],
+  // At least the policy's 8 characters; argon2 accepts far more, the body limit caps it anyway.
+  passwordMaxBytes: [8, 65536],
+  hashConcurrency: [1, 256],
+  hashQueueLimit: [0, 100_000],
+} satisfies Record<string, Range>
+
+/**
+ * Builds the Config from `env` (callers pass `process.env`) and the command line's overrides.
+ * Every variable is checked even when an override replaces it, so a broken environment is
+ * found on the first run, not on the first run without flags.
+ */
+export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
+  const unknown = Object.keys(env).filter((k) => k.startsWith('TESSERA_') && !(VARIABLES as readonly string[]).includes(k))
+  if (unknown.length > 0) {
+    throw new ConfigError(unknown.sort()[0] as string, `is not a Tessera setting (known: ${VARIABLES.join(', ')})`)
+  }
+  const read = <T>(name: Variable, parse: (name: string, value: string) => T, fallback: T): T => {
+    const value = raw(env, name)
+    return value === undefined ? fallback : parse(name, value)
+  }
+  const int = (key: keyof typeof LIMITS) => (name: string, value: string | number) => integer(name, value, LIMITS[key])
+
+  const fromEnv: Omit<Config, 'issuer'> & { issuer: string | null } = {
+    host: read('TESSERA_HOST', host, '127.0.0.1'),
+    port: read('TESSERA_PORT', int('port'), 8000),
+    databaseUrl: read('TESSERA_DATABASE_URL', databaseUrl, 'sqlite:tessera.db'),
+    secretKey: read<string | null>('TESSERA_SECRET_KEY', secretKey, null),
+    accessTokenExpireMinutes: read('TESSERA_ACCESS_TOKEN_EXPIRE_MINUTES', int('accessTokenExpireMinutes'), 30),
+    registration: read('TESSERA_REGISTRATION', (n, v) => oneOf(n, v, ['open', 'closed'] as const), 'open'),
+    issuer: read<string | null>('TESSERA_ISSUER', issuer, null),
+    bodyLimit: read('TESSERA_BODY_LIMIT', int('bodyLimit'), 64 * 1024),
+    passwordMaxBytes: read('TESSERA_PASSWORD_MAX_BYTES', int('passwordMaxBytes'), 1024),
+    // One hash per core keeps every core busy without making logins wait on each other's slices.
+    hashConcurrency: read('TESSERA_HASH_CONCURRENCY', int('hashConcurrency'), Math.min(availableParallelism(), LIMITS.hashConcurrency[1])),
+    hashQueueLimit: read('TESSERA_HASH_QUEUE_LIMIT', int('hashQueueLimit'), 64),
+    logLevel: read('TESSERA_LOG_LEVEL', (n, v) => oneOf(n, v, LOG_LEVELS), 'info'),
+    demo: read('TESSERA_DEMO', boolean, false),
+  }
+
+  const merged = { ...fromEnv, ...checkOverrides(overrides) }
+  return Object.freeze({ ...merged, issuer: merged.issuer ?? defaultIssuer(merged.host, merged.port) })
+}
+
+/** Overrides come from code or already-parsed flags; they still pass the same checks, under their field's name. */
+function checkOverrides(overrides: ConfigOverrides): ConfigOverrides {
+  const checked: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue
+    if (key === 'host') checked[key] = host(key, value as string)
+    else if (key === 'databaseUrl') checked[key] = databaseUrl(key, value as string)
+    else if (key === 'secretKey') checked[key] = value === null ? null : secretKey(key, value as string)
+    else if (key === 'issuer') checked[key] = issuer(key, value as string)
+    else if (key in LIMITS) checked[key] = integer(key, value as number, LIMITS[key as keyof typeof LIMITS])
+    else checked[key] = value
+  }
+  return checked as ConfigOverrides
+}
+
+/** libuv's own cap on UV_THREADPOOL_SIZE. */
+const THREADPOOL_MAX = 1024
+
+/**
+ * How big the libuv thread pool should be for `config`, and whether the environment already
+ * says. Every argon2 hash occupies a pool thread for its whole ~100 ms; the pool (default 4)
+ * also serves async fs, dns.lookup and crypto. So: one thread per admitted hash plus two spare,
+ * so a login storm never leaves the rest of the process queueing behind hashes.
+ * libuv reads the variable once, when the pool first starts, so it must be in the environment
+ * at process start (see src/cli/threadpool.ts).
+ */
+export function threadpoolSize(env: Env, config: Pick<Config, 'hashConcurrency'>): { size: number; inEnvironment: boolean; sufficient: boolean } {
+  const set = env.UV_THREADPOOL_SIZE
+  if (set !== undefined && set.trim() !== '') {
+    return { size: integer('UV_THREADPOOL_SIZE', set, [1, THREADPOOL_MAX]), inEnvironment: true, sufficient: true }
+  }
+  const size = Math.min(config.hashConcurrency + 2, THREADPOOL_MAX)
+  // libuv's default pool already fits small machines (2 cores: 2 hashes + 2 spare = 4), and then
+  // there is nothing to relaunch for.
+  return { size, inEnvironment: false, sufficient: size <= LIBUV_DEFAULT_THREADPOOL }
+}
+
+const LIBUV_DEFAULT_THREADPOOL = 4
+
+/** For callers outside config.ts, which never touch process.env themselves (DESIGN.md rule 7). */
+export function loadProcessConfig(overrides: ConfigOverrides = {}): Config {
+  return loadConfig(process.env, overrides)
+}
+
+export function processThreadpoolSize(config: Pick<Config, 'hashConcurrency'>): ReturnType<typeof threadpoolSize> {
+  return threadpoolSize(process.env, config)
+}

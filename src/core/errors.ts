@@ -1,0 +1,132 @@
+/**
+ * The closed set of errors Tessera answers clients with. Each carries its HTTP status and, for
+ * OAuth2 endpoints, its RFC 6749 §5.2 / RFC 6750 §3.1 error code. Messages are fixed strings:
+ * never a token, password, hash or a library's internal text. `toErrorResponse` in
+ * error-response.ts is the one place these become HTTP.
+ */
+export abstract class AuthError extends Error {
+  abstract readonly status: number
+  /** RFC 6749 §5.2 / RFC 6750 §3.1 code, where the error has one. */
+  readonly code: string | undefined = undefined
+  constructor(readonly detail: string) {
+    super(detail)
+    this.name = new.target.name
+  }
+}
+
+/** One entry of FastAPI/pydantic-v2's 422 body. `input` is left out for secret fields. */
+export interface ValidationIssue {
+  type: string
+  loc: (string | number)[]
+  msg: string
+  input?: unknown
+  ctx?: Record<string, unknown>
+}
+
+// ---- Protected operations (RFC 6750) ----
+
+/** No usable `Authorization: Bearer` credentials were sent (RFC 6750 §3: no error code). */
+export class NotAuthenticated extends AuthError {
+  readonly status = 401
+  constructor() { super('Not authenticated') }
+}
+
+/** A token was sent and failed: bad signature, expired, wrong claims, unknown or revoked user. */
+export class InvalidToken extends AuthError {
+  readonly status = 401
+  override readonly code = 'invalid_token'
+  /** Scopes the operation needs, echoed in the challenge (RFC 6750 §3). */
+  constructor(readonly requiredScopes: readonly string[] = [], readonly description = 'The access token is invalid') {
+    super('Could not validate credentials')
+  }
+}
+
+/** The token is valid but lacks a scope the operation needs (RFC 6750 §3.1: 403). */
+export class InsufficientScope extends AuthError {
+  readonly status = 403
+  override readonly code = 'insufficient_scope'
+  constructor(readonly requiredScopes: readonly string[]) { super('Not enough permissions') }
+}
+
+/** The authenticated user is disabled (FastAPI's get_current_active_user). */
+export class InactiveUser extends AuthError {
+  readonly status = 400
+  constructor() { super('Inactive user') }
+}
+
+// ---- Token endpoint (RFC 6749 §5.2) ----
+
+/** Wrong username or password: the tutorial's 401 with `WWW-Authenticate: Bearer`. */
+export class InvalidCredentials extends AuthError {
+  readonly status = 401
+  override readonly code = 'invalid_grant'
+  constructor() { super('Incorrect username or password') }
+}
+
+/** The grant is not acceptable (inactive user; later: expired or reused refresh token). */
+export class InvalidGrant extends AuthError {
+  readonly status = 400
+  override readonly code = 'invalid_grant'
+}
+
+export class InvalidScope extends AuthError {
+  readonly status = 400
+  override readonly code = 'invalid_scope'
+}
+
+export class UnsupportedGrantType extends AuthError {
+  readonly status = 400
+  override readonly code = 'unsupported_grant_type'
+  constructor() { super('Unsupported grant type') }
+}
+
+export class InvalidRequest extends AuthError {
+  readonly status = 400
+  override readonly code = 'invalid_request'
+}
+
+// ---- Resources ----
+
+/** FastAPI-shaped 422: the body's `detail` is the list of issues. */
+export class ValidationFailed extends AuthError {
+  readonly status = 422
+  constructor(readonly issues: ValidationIssue[]) { super('Validation failed') }
+}
+
+export class Conflict extends AuthError {
+  readonly status = 409
+}
+
+export class Forbidden extends AuthError {
+  readonly status = 403
+}
+
+export class NotFound extends AuthError {
+  readonly status = 404
+  constructor(detail = 'Not Found') { super(detail) }
+}
+
+// ---- Transport (raised by the HTTP layer, mapped here so there is one table) ----
+
+export class MethodNotAllowed extends AuthError {
+  readonly status = 405
+  constructor() { super('Method Not Allowed') }
+}
+
+export class PayloadTooLarge extends AuthError {
+  readonly status = 413
+  constructor() { super('Request body too large') }
+}
+
+export class UnsupportedMediaType extends AuthError {
+  readonly status = 415
+  constructor() { super('Unsupported media type') }
+}
+
+/** Capacity is exhausted (the hashing queue is full, the database is unreachable): retry later. */
+export class ServiceUnavailable extends AuthError {
+  readonly status = 503
+  constructor(readonly retryAfterSeconds: number, detail = 'Service temporarily unavailable, retry later') {
+    super(detail)
+  }
+}

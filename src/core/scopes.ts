@@ -1,0 +1,46 @@
+import { InsufficientScope, InvalidScope } from './errors.js'
+
+/**
+ * The scopes Tessera knows, with the descriptions the OpenAPI security scheme shows (the same
+ * words as FastAPI's scopes tutorial). Anything else is `invalid_scope` (RFC 6749 §5.2).
+ */
+export const SCOPES = {
+  me: 'Read information about the current user',
+  items: 'Read items',
+} as const
+
+export type Scope = keyof typeof SCOPES
+
+/** Scopes a newly registered user may be granted, and the default grant when none is asked for. */
+export const DEFAULT_USER_SCOPES: readonly Scope[] = ['me', 'items']
+
+export function isScope(value: string): value is Scope {
+  return Object.hasOwn(SCOPES, value)
+}
+
+/** RFC 6749 §3.3: space-delimited, order-free, duplicates meaningless. */
+export function parseScope(raw: string | undefined | null): string[] {
+  if (raw === undefined || raw === null) return []
+  return [...new Set(raw.split(' ').filter((s) => s !== ''))]
+}
+
+export function formatScope(scopes: readonly string[]): string {
+  return scopes.join(' ')
+}
+
+/**
+ * The granted set is requested ∩ allowed (the tutorial grants whatever is asked; a real server
+ * must not). No request means the user's allowed scopes. An unknown scope is refused outright
+ * rather than silently dropped, so a client learns of its typo.
+ */
+export function grantScopes(requested: readonly string[], allowed: readonly Scope[]): Scope[] {
+  const unknown = requested.filter((s) => !isScope(s))
+  if (unknown.length > 0) throw new InvalidScope('Unknown scope requested')
+  if (requested.length === 0) return [...allowed]
+  return allowed.filter((s) => requested.includes(s))
+}
+
+/** Every required scope must be in the token; the error lists all of them (RFC 6750 §3.1). */
+export function assertScopes(granted: readonly string[], required: readonly string[]): void {
+  if (required.some((s) => !granted.includes(s))) throw new InsufficientScope(required)
+}

@@ -1,0 +1,139 @@
+import type { FastifyInstance } from 'fastify'
+import type { DestinationStream, Logger } from 'pino'
+import type { Config } from '../config.js'
+import {
+  HashAdmission, createAccessTokens, createPasswordHasher, resolveSecretKey, seedDemo, systemClock, type Clock,
+} from '../core/index.js'
+import { openStore } from '../storage/index.js'
+import { buildApp } from './app.js'
+import { createLogger } from './logger.js'
+
+export interface ServerOptions {
+  /** A pino logger to use, or where the server's own redacting logger writes (default stdout). */
+  logger?: Logger | DestinationStream
+  /** Drain and close on SIGTERM/SIGINT (default true). Tests that own the lifecycle turn it off. */
+  handleSignals?: boolean
+  clock?: Clock
+}
+
+export interface RunningServer {
+  app: FastifyInstance
+  /** Where it listens, e.g. `http://127.0.0.1:8000` (the real port when 0 was asked for). */
+  url: string
+  /** Stops accepting, lets in-flight requests finish, then closes the store. Idempotent. */
+  close(): Promise<void>
+  /** Settles once the server has closed, whoever asked (a signal or `close()`); rejects if closing failed. */
+  closed: Promise<void>
+}
+
+/** In-flight requests get this long to finish after a shutdown signal; then the store closes regardless. */
+const DRAIN_TIMEOUT_MS = 10_000
+
+/** How often, while draining, connections that have finished their last answer are closed. */
+const IDLE_SWEEP_MS = 25
+
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']
+
+function isLogger(value: ServerOptions['logger']): value is Logger {
+  return value !== undefined && typeof (value as Logger).child === 'function'
+}
+
+/**
+ * `tessera serve`: everything the app needs, built from config in order, then listening.
+ * Secrets never reach the log: only whether the signing key was generated.
+ */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = isLogger(options.logger) ? options.logger : createLogger(config, options.logger)
+  const clock = options.clock ?? systemClock
+
+  const store = await openStore(config.databaseUrl, { clock })              // applies pending migrations
+  try {
+    const secret = await resolveSecretKey(config.secretKey, store.settings)
+    if (secret.generated) logger.info('generated a signing key and stored it in the database; tokens survive restarts')
+    const tokens = createAccessTokens({
+      secretKey: secret.key, issuer: config.issuer, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock,
+    })
+    const admission = new HashAdmission({ concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit })
+    const hasher = createPasswordHasher({ admission })
+    if (config.demo) {
+      await seedDemo({ users: store.users, items: store.items, hasher })
+      logger.warn('demo mode: the tutorial users johndoe and alice exist with their published passwords')
+    }
+    const app = await buildApp({ config, store, tokens, hasher, logger })
+    let url: string
+    try {
+      url = await listen(app, config)
+    } catch (err) {
+      await app.close()                                                  // e.g. EADDRINUSE
+      throw err
+    }
+    logger.info({ url }, `Tessera listening on ${url}`)
+    return withShutdown(app, () => store.close(), url, logger, options.handleSignals ?? true)
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+async function listen(app: FastifyInstance, config: Config): Promise<string> {
+  await app.listen({ host: config.host, port: config.port })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') return `http://${config.host}:${config.port}`
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
+}
+
+function withShutdown(
+  app: FastifyInstance, closeStore: () => Promise<void>, url: string, logger: Logger, handleSignals: boolean,
+): RunningServer {
+  let closing: Promise<void> | undefined
+  let closedBy: (outcome: Promise<void>) => void = () => undefined
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A terminal's ^C may arrive twice (to a relaunching parent and to us): one shutdown is enough.
+    if (closing !== undefined) return
+    logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    close().catch((err: unknown) => { logger.error({ err }, 'shutdown failed') })
+  }
+
+  function close(): Promise<void> {
+    if (closing === undefined) {
+      closing = (async () => {
+        try {
+          // Fastify stops accepting, answers 503 to requests arriving on kept-alive connections,
+          // and resolves once every connection has ended. It closes only the connections idle at
+          // this moment: one whose request is still running would then sit in keep-alive (72 s
+          // by default) after its answer. Sweeping idle connections until closed ends each one
+          // as soon as its answer is sent.
+          const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS)
+          const drained = await Promise.race([app.close().then(() => true), delay(DRAIN_TIMEOUT_MS).then(() => false)])
+          clearInterval(sweep)
+          if (!drained) {
+            logger.warn(`requests still running after ${DRAIN_TIMEOUT_MS} ms; closing their connections`)
+            app.server.closeAllConnections()
+          }
+          await closeStore()
+          logger.info('stopped')
+        } finally {
+          // Only now: a repeated signal during the drain must find our handler, not the default (exit).
+          if (handleSignals) for (const signal of SHUTDOWN_SIGNALS) process.off(signal, onSignal)
+        }
+      })()
+      closedBy(closing)
+    }
+    return closing
+  }
+
+  const closed = new Promise<void>((resolve, reject) => {
+    closedBy = (outcome) => outcome.then(resolve, reject)
+  })
+  // Handled here so an unobserved failure is not an unhandled rejection; awaiting it still throws.
+  closed.catch(() => undefined)
+
+  if (handleSignals) for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal)
+  return { app, url, close, closed }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}

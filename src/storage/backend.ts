@@ -1,0 +1,29 @@
+import type { ColumnDefinitionBuilder, Kysely } from 'kysely'
+import type { Database, UserRow } from './schema.js'
+
+/** Which kind of integrity rule a failed write broke; null for any other error. */
+export type ConstraintViolation = 'unique' | 'foreign_key' | null
+
+/**
+ * What one database engine supplies; everything above it (stores, migrations) is shared Kysely.
+ * A backend lives in one file (sqlite.ts) and is registered by URL scheme in open-store.ts.
+ */
+export interface Backend {
+  readonly db: Kysely<Database>
+  /** Makes `col` an auto-assigned integer primary key (SQLite rowid alias; PostgreSQL identity). */
+  identityColumn(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder
+  /** Classifies a driver error by its engine code (never by message text). */
+  constraintViolation(error: unknown): ConstraintViolation
+  /**
+   * `users.findById` runs on every authenticated request; a backend may answer it without the
+   * query builder. Absent: the shared Kysely query.
+   */
+  findUserRowById?(id: string): Promise<UserRow | undefined>
+  /**
+   * Runs the migrator holding a database-wide write lock, committing only if it succeeds, so two
+   * processes starting on one fresh database cannot both migrate. Absent: the migrator's own
+   * locking (Kysely's PostgreSQL adapter takes an advisory lock and runs DDL in a transaction).
+   */
+  withMigrationLock?<T>(run: () => Promise<T>): Promise<T>
+  close(): Promise<void>
+}

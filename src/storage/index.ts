@@ -1,0 +1,1 @@
+export { openStore, migrateToLatest, type OpenStoreOptions } from './open-store.js'

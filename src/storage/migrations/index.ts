@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely'
+import type { Backend } from '../backend.js'
+import { initialSchema } from './0001-initial.js'
+
+/**
+ * The migrations, listed in code rather than found by scanning a folder, so they run the same
+ * from src/ (tsx, Vitest) and dist/. Names sort in the order they apply; never rename one that
+ * has shipped, only append.
+ */
+export function migrationProvider(backend: Pick<Backend, 'identityColumn'>): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001_initial': initialSchema(backend),
+  }
+  return { getMigrations: async () => migrations }
+}

@@ -1,0 +1,74 @@
+import { sql } from 'kysely'
+import { systemClock, type Clock } from '../core/clock.js'
+import type { Store } from '../core/ports.js'
+import type { Backend } from './backend.js'
+import { createItemStore } from './item-store.js'
+import { applyMigrations, assertMigrated } from './migrate.js'
+import { createSettingsStore } from './settings-store.js'
+import { createUserStore } from './user-store.js'
+
+/**
+ * One entry per URL scheme. Imported lazily so a deployment loads only its own driver (no
+ * native SQLite module under PostgreSQL). A new backend is one file plus one line here.
+ */
+const BACKENDS: Record<string, (url: string) => Promise<Backend>> = {
+  sqlite: async (url) => (await import('./sqlite.js')).openSqliteBackend(url),
+}
+
+export interface OpenStoreOptions {
+  /** Apply pending migrations first (default). When false, a database behind the code is refused. */
+  migrate?: boolean
+  /** Source of created_at / updated_at. */
+  clock?: Clock
+}
+
+function openBackend(url: string): Promise<Backend> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
+  const open = scheme === undefined ? undefined : BACKENDS[scheme]
+  // Only the scheme is echoed: a database URL may carry a password.
+  if (open === undefined) {
+    const shown = scheme === undefined ? 'no scheme' : `scheme "${scheme}:"`
+    throw new Error(`TESSERA_DATABASE_URL has unsupported ${shown}: expected sqlite:<path> or sqlite::memory:`)
+  }
+  return open(url)
+}
+
+async function closeOnFailure<T>(backend: Backend, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    await backend.close()
+    throw error
+  }
+}
+
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const { migrate = true, clock = systemClock } = options
+  const backend = await openBackend(url)
+  await closeOnFailure(backend, async () => {
+    if (migrate) await applyMigrations(backend)
+    else await assertMigrated(backend)
+  })
+
+  let closing: Promise<void> | undefined
+  return {
+    users: createUserStore(backend, clock),
+    items: createItemStore(backend),
+    settings: createSettingsStore(backend),
+    async ping() {
+      await sql`select 1`.execute(backend.db)
+    },
+    // Idempotent: shutdown paths (SIGTERM drain, test cleanup) may both close.
+    close: () => (closing ??= backend.close()),
+  }
+}
+
+/** `tessera migrate`: applies pending migrations and names them (empty when already current). */
+export async function migrateToLatest(url: string): Promise<{ applied: string[] }> {
+  const backend = await openBackend(url)
+  try {
+    return { applied: await applyMigrations(backend) }
+  } finally {
+    await backend.close()
+  }
+}

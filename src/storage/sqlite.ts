@@ -1,0 +1,81 @@
+import Sqlite from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import type { Backend, ConstraintViolation } from './backend.js'
+import { USER_COLUMNS, type Database, type UserRow } from './schema.js'
+
+/** How long a write waits for another process's lock before SQLITE_BUSY (ms). */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000
+
+const MEMORY = ':memory:'
+
+/** `sqlite:<path>` → the path; `sqlite::memory:` → ':memory:'. Throws naming the variable. */
+export function sqlitePath(url: string): string {
+  const path = url.slice('sqlite:'.length)
+  if (path === '') throw new Error('TESSERA_DATABASE_URL: sqlite: needs a file path, e.g. sqlite:tessera.db or sqlite::memory:')
+  // `sqlite://x` could mean "x" or "/x" depending on which library the operator learnt it from.
+  if (path.startsWith('//')) throw new Error('TESSERA_DATABASE_URL: write sqlite:<path> (e.g. sqlite:/var/lib/tessera.db), not sqlite://')
+  return path
+}
+
+/**
+ * Opens one connection configured for a server: WAL so readers never wait for the writer,
+ * synchronous=NORMAL (durable across application crashes; WAL keeps the file consistent across
+ * power loss), foreign keys enforced (SQLite leaves them off), and a busy timeout so a second
+ * process (`tessera users add` while serving) waits for the lock instead of failing.
+ */
+export function openSqliteDatabase(path: string): Sqlite.Database {
+  let db: Sqlite.Database
+  try {
+    db = new Sqlite(path)
+  } catch (error) {
+    throw new Error(`TESSERA_DATABASE_URL: cannot open SQLite database at ${path}`, { cause: error })
+  }
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+  if (path !== MEMORY) db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('foreign_keys = ON')
+  return db
+}
+
+/** better-sqlite3 reports extended result codes; a constraint's kind is in its code. */
+function constraintViolation(error: unknown): ConstraintViolation {
+  if (!(error instanceof Sqlite.SqliteError)) return null
+  if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'unique'
+  if (error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign_key'
+  return null
+}
+
+export async function openSqliteBackend(url: string): Promise<Backend> {
+  const raw = openSqliteDatabase(sqlitePath(url))
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) })
+
+  // The per-request lookup, prepared once. Kysely's SQLite driver compiles the query and calls
+  // prepare() on every execution; this skips both. Safe beside Kysely on the one connection:
+  // better-sqlite3 runs each statement synchronously, and the stores never hold a transaction
+  // open across an await (only migrations do, before the store is handed out).
+  let byId: Sqlite.Statement<[string], UserRow> | undefined
+
+  return {
+    db,
+    identityColumn: (col) => col.primaryKey().autoIncrement(),
+    constraintViolation,
+    async findUserRowById(id) {
+      byId ??= raw.prepare<[string], UserRow>(`select ${USER_COLUMNS.join(', ')} from users where id = ?`)
+      return byId.get(id)
+    },
+    // BEGIN IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another
+    // process's migration); SQLite's DDL is transactional, so a failed migration leaves nothing.
+    async withMigrationLock(run) {
+      raw.exec('begin immediate')
+      try {
+        const result = await run()
+        raw.exec('commit')
+        return result
+      } catch (error) {
+        if (raw.inTransaction) raw.exec('rollback')
+        throw error
+      }
+    },
+    close: () => db.destroy(),
+  }
+}

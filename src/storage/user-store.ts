@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto'
+import type { Clock } from '../core/clock.js'
+import { Conflict } from '../core/errors.js'
+import type { UserStore } from '../core/ports.js'
+import { DEFAULT_USER_SCOPES, formatScope, isScope, parseScope } from '../core/scopes.js'
+import { normalizeUsername, type NewUser, type UserRecord } from '../core/user.js'
+import type { Backend } from './backend.js'
+import { USER_COLUMNS, type UserRow } from './schema.js'
+
+function toUserRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    fullName: row.full_name,
+    passwordHash: row.password_hash,
+    disabled: row.disabled !== 0,
+    // A scope retired from SCOPES since it was stored is simply no longer grantable.
+    scopes: parseScope(row.scopes).filter(isScope),
+    // Number(): a bigint column may arrive as a string from drivers that guard 64-bit precision.
+    tokensNotBefore: row.tokens_not_before === null ? null : Number(row.tokens_not_before),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }
+}
+
+function storedScopes(scopes: readonly string[]): string {
+  const unknown = scopes.filter((s) => !isScope(s))
+  if (unknown.length > 0) throw new TypeError('NewUser.scopes contains an unknown scope')
+  return formatScope([...new Set(scopes)])
+}
+
+export function createUserStore(backend: Backend, clock: Clock): UserStore {
+  const { db } = backend
+  const now = () => new Date(clock.now()).toISOString()
+
+  const findRowById =
+    backend.findUserRowById?.bind(backend) ??
+    ((id: string) => db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst())
+
+  /** Applies `changes` to one user; false when no such user. */
+  async function update(id: string, changes: { password_hash?: string; disabled?: number; tokens_not_before?: number }) {
+    const result = await db
+      .updateTable('users')
+      .set({ ...changes, updated_at: now() })
+      .where('id', '=', id)
+      .executeTakeFirst()
+    return result.numUpdatedRows > 0n
+  }
+
+  return {
+    async findById(id) {
+      const row = await findRowById(id)
+      return row === undefined ? null : toUserRecord(row)
+    },
+
+    async findByUsername(username) {
+      const row = await db
+        .selectFrom('users')
+        .select(USER_COLUMNS)
+        .where('username_normalized', '=', normalizeUsername(username))
+        .executeTakeFirst()
+      return row === undefined ? null : toUserRecord(row)
+    },
+
+    async create(user: NewUser) {
+      const createdAt = now()
+      try {
+        const row = await db
+          .insertInto('users')
+          .values({
+            id: randomUUID(),
+            username: user.username,
+            username_normalized: normalizeUsername(user.username),
+            email: user.email ?? null,
+            full_name: user.fullName ?? null,
+            password_hash: user.passwordHash,
+            disabled: user.disabled === true ? 1 : 0,
+            scopes: storedScopes(user.scopes ?? DEFAULT_USER_SCOPES),
+            tokens_not_before: null,
+            created_at: createdAt,
+            updated_at: createdAt,
+          })
+          .returning(USER_COLUMNS)
+          .executeTakeFirstOrThrow()
+        return toUserRecord(row)
+      } catch (error) {
+        // The unique index decides, not a prior lookup: concurrent registrations of one name
+        // race to the index and exactly one wins.
+        if (backend.constraintViolation(error) === 'unique') throw new Conflict('Username already registered')
+        throw error
+      }
+    },
+
+    async list() {
+      const rows = await db.selectFrom('users').select(USER_COLUMNS).orderBy('username_normalized').execute()
+      return rows.map(toUserRecord)
+    },
+
+    updatePasswordHash: (id, passwordHash) => update(id, { password_hash: passwordHash }),
+    setDisabled: (id, disabled) => update(id, { disabled: disabled ? 1 : 0 }),
+    setTokensNotBefore: (id, epochSeconds) => update(id, { tokens_not_before: epochSeconds }),
+
+    async delete(id) {
+      // Items go with the user: ON DELETE CASCADE on items.owner_id.
+      const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+      return result.numDeletedRows > 0n
+    },
+  }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+// The relative path, not the `tessera` alias: tsc has no mapping for the package's own name.
+import * as tessera from '../../src/core/index.js'
+
+describe('the public API (tessera)', () => {
+  it('exports exactly the core\'s named runtime values', () => {
+    expect(Object.keys(tessera).sort()).toEqual([
+      'ARGON2ID_PARAMS', 'AuthError', 'Conflict', 'DEFAULT_USER_SCOPES', 'Forbidden', 'HashAdmission', 'InactiveUser',
+      'InsufficientScope', 'InvalidCredentials', 'InvalidGrant', 'InvalidRequest', 'InvalidScope', 'InvalidToken',
+      'MethodNotAllowed', 'NotAuthenticated', 'NotFound', 'PASSWORD_MIN_CHARS', 'PayloadTooLarge', 'SCOPES', 'ServiceUnavailable',
+      'TUTORIAL_SECRET_KEY', 'USERNAME_MAX', 'USERNAME_MIN', 'UnsupportedGrantType', 'UnsupportedMediaType', 'ValidationFailed',
+      'assertPasswordAcceptable', 'assertPasswordWithinLimit', 'assertScopes', 'assertUsableSecretKey', 'authenticate',
+      'createAccessTokens', 'createPasswordHasher', 'epochSeconds', 'extractBearerToken', 'fixedClock', 'formatScope',
+      'grantScopes', 'isScope', 'normalizeUsername', 'parseScope', 'passwordGrant', 'registerUser', 'resolveSecretKey',
+      'seedDemo', 'systemClock', 'toErrorResponse', 'toPublicItem', 'toPublicUser',
+    ].sort())
+  })
+
+  it('works end to end through the public names: log in, then authenticate', async () => {
+    const clock = tessera.fixedClock(Date.UTC(2024, 0, 1))
+    const tokens = tessera.createAccessTokens({ secretKey: 'x'.repeat(32), issuer: 'https://auth.example.test', expiresInSeconds: 60, clock })
+    const hasher = tessera.createPasswordHasher({
+      admission: new tessera.HashAdmission({ concurrency: 1, queueLimit: 1 }), params: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+    })
+    const user: tessera.UserRecord = {
+      id: 'u-1', username: 'johndoe', email: null, fullName: null, passwordHash: await hasher.hash('secret'), disabled: false,
+      scopes: ['me'], tokensNotBefore: null, createdAt: new Date(0), updatedAt: new Date(0),
+    }
+    const users = { findById: async (id: string) => (id === user.id ? user : null), findByUsername: async () => user } as unknown as tessera.UserStore
+    const { access_token } = await tessera.passwordGrant({ username: 'johndoe', password: 'secret' }, { users, hasher, tokens, passwordMaxBytes: 1024 })
+    const { claims } = await tessera.authenticate(`Bearer ${access_token}`, ['me'], { tokens, users })
+    expect(claims.sub).toBe('u-1')
+    expect(tessera.toPublicUser(user)).toEqual({ id: 'u-1', username: 'johndoe', email: null, full_name: null, disabled: false })
+  })
+})

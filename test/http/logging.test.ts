@@ -1,0 +1,75 @@
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../../src/http/logger.js'
+import { FORM, PASSWORD, form, startTestServer, type TestServer } from './test-server.js'
+
+// DESIGN.md: never log a password, hash, token or secret. Everything the server writes at the
+// most verbose level during a login and a protected call is read back and searched.
+const chunks: string[] = []
+const sink = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done() } })
+const output = () => chunks.join('')
+const lines = () => output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+
+let server: TestServer
+
+beforeAll(async () => { server = await startTestServer({ config: { logLevel: 'trace' }, logger: sink }) })
+afterAll(async () => { await server.close() })
+
+describe('log redaction', () => {
+  it('a login, a protected call and a few refusals leave no secret in the log', async () => {
+    const cookie = 'session=cookie-secret-value'
+    const login = await server.app.inject({
+      method: 'POST', url: '/token', headers: { ...FORM, cookie, 'x-request-id': 'login-1' },
+      payload: form({ username: 'johndoe', password: PASSWORD, client_id: 'web', client_secret: 'client-secret-value' }),
+    })
+    expect(login.statusCode).toBe(200)
+    const token = login.json().access_token as string
+
+    const boundary = 'log-boundary'
+    const multipartLogin = await server.app.inject({
+      method: 'POST', url: '/token',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie, authorization: `Bearer ${token}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="username"\r\n\r\njohndoe\r\n`
+        + `--${boundary}\r\nContent-Disposition: form-data; name="password"\r\n\r\n${PASSWORD}\r\n--${boundary}--\r\n`,
+    })
+    expect(multipartLogin.statusCode).toBe(200)
+    const secondToken = multipartLogin.json().access_token as string
+
+    const me = await server.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}`, cookie, 'x-request-id': 'me-1' } })
+    expect(me.statusCode).toBe(200)
+    const queryToken = await server.app.inject({ method: 'GET', url: `/status?access_token=${token}`, headers: { authorization: `Bearer ${token}` } })
+    expect(queryToken.statusCode).toBe(200)
+    const badPassword = await server.app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ username: 'johndoe', password: 'wrong-password-value' }) })
+    expect(badPassword.statusCode).toBe(401)
+    const badRegistration = await server.app.inject({ method: 'POST', url: '/users', payload: { username: 'x', password: 'short-pw' } })
+    expect(badRegistration.statusCode).toBe(422)
+    const badToken = await server.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}x` } })
+    expect(badToken.statusCode).toBe(401)
+
+    const written = output()
+    // The requests were logged, under their ids...
+    expect(lines().some((l) => l.reqId === 'login-1' && l.msg === 'incoming request')).toBe(true)
+    expect(lines().some((l) => l.reqId === 'me-1' && l.msg === 'request completed')).toBe(true)
+    // ...and nothing secret was.
+    for (const secret of [
+      PASSWORD, 'wrong-password-value', 'short-pw', 'client-secret-value', 'cookie-secret-value',
+      token, secondToken, token.split('.')[2] as string, server.users.johndoe.passwordHash, '$argon2id$',
+    ]) {
+      expect(written.includes(secret), `log contains ${secret.slice(0, 20)}…`).toBe(false)
+    }
+    expect(written).toContain('/status?access_token=[Redacted]')
+  })
+
+  it('redacts the named keys at any depth of a logged object, and credentials in error text', () => {
+    const records: string[] = []
+    const logger = createLogger({ logLevel: 'info' }, { write: (line: string) => { records.push(line) } })
+    logger.info({
+      password: 'p1', body: { client_secret: 'p2', nested: { refresh_token: 'p3', deeper: { access_token: 'p4' } } },
+      headers: { authorization: 'Bearer p5', cookie: 'p6', 'set-cookie': 'p7' },
+    }, 'object')
+    logger.error({ err: new Error('failed for postgres://admin:p8@db/x with eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl') }, 'error')
+    const text = records.join('')
+    for (const secret of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', ':p8@', 'eyJhbGciOiJIUzI1NiJ9']) expect(text, secret).not.toContain(`${secret}`)
+    expect(text).toContain('postgres://admin:[Redacted]@db/x')
+  })
+})

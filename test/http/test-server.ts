@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
+import type { Config } from '../../src/config.js'
+import {
+  HashAdmission, createAccessTokens, createPasswordHasher, fixedClock, type AccessTokens, type PasswordHasher,
+  type Scope, type Store, type UserRecord,
+} from '../../src/core/index.js'
+import { buildApp } from '../../src/http/app.js'
+import { openStore } from '../../src/storage/index.js'
+
+/** 2026-01-01T00:00:00Z: tokens are issued and verified against this frozen clock. */
+export const T0 = Date.UTC(2026, 0, 1)
+
+export const ISSUER = 'http://tessera.test'
+export const SECRET_KEY = 'test-secret-key-0123456789abcdef0123456789abcdef'
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    host: '127.0.0.1', port: 0, databaseUrl: 'sqlite::memory:', secretKey: SECRET_KEY, accessTokenExpireMinutes: 30,
+    registration: 'open', issuer: ISSUER, bodyLimit: 64 * 1024, passwordMaxBytes: 1024, hashConcurrency: 2,
+    hashQueueLimit: 64, logLevel: 'silent', demo: false, ...overrides,
+  }
+}
+
+/** A hasher that counts the work it is asked for, so a test can prove "refused before hashing". */
+export interface CountingHasher extends PasswordHasher { readonly calls: { hash: number; verify: number; verifyDummy: number } }
+
+function counting(hasher: PasswordHasher): CountingHasher {
+  const calls = { hash: 0, verify: 0, verifyDummy: 0 }
+  return {
+    calls,
+    hash: (password) => { calls.hash += 1; return hasher.hash(password) },
+    verify: (password, hash) => { calls.verify += 1; return hasher.verify(password, hash) },
+    verifyDummy: (password) => { calls.verifyDummy += 1; return hasher.verifyDummy(password) },
+  }
+}
+
+/** The password every seeded user has: one argon2id hash (~100 ms here) serves them all. */
+export const PASSWORD = 'correct horse battery'
+
+export interface TestServer {
+  app: FastifyInstance
+  store: Store
+  tokens: AccessTokens
+  hasher: CountingHasher
+  clock: ReturnType<typeof fixedClock>
+  /** johndoe: active, scopes me + items. alice: disabled. bob: active, may only have `me`. */
+  users: { johndoe: UserRecord; alice: UserRecord; bob: UserRecord }
+  /** A bearer header for a token minted directly (no login, no hashing). */
+  bearer(user: UserRecord, scopes?: readonly Scope[]): string
+  close(): Promise<void>
+}
+
+/**
+ * Tessera's real app on a real SQLite file in a temporary directory, with the real argon2id
+ * hasher. Seeding costs one hash per file; tests mint tokens instead of logging in unless the
+ * login is what they test.
+ */
+export async function startTestServer(options: { config?: Partial<Config>; logger?: DestinationStream } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-http-'))
+  const config = testConfig({ databaseUrl: `sqlite:${join(dir, 'tessera.db')}`, ...options.config })
+  const store = await openStore(config.databaseUrl)
+  const clock = fixedClock(T0)
+  const tokens = createAccessTokens({
+    secretKey: SECRET_KEY, issuer: ISSUER, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock,
+  })
+  const hasher = counting(createPasswordHasher({
+    admission: new HashAdmission({ concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit }),
+  }))
+  const passwordHash = await hasher.hash(PASSWORD)
+  const users = {
+    johndoe: await store.users.create({ username: 'johndoe', passwordHash, email: 'johndoe@example.com', fullName: 'John Doe', scopes: ['me', 'items'] }),
+    alice: await store.users.create({ username: 'alice', passwordHash, email: 'alice@example.com', fullName: 'Alice Wonderson', disabled: true, scopes: ['me', 'items'] }),
+    bob: await store.users.create({ username: 'bob', passwordHash, scopes: ['me'] }),
+  }
+  hasher.calls.hash = 0
+  const app = await buildApp({ config, store, tokens, hasher, ...(options.logger ? { logger: options.logger } : {}) })
+  return {
+    app, store, tokens, hasher, clock, users,
+    bearer: (user, scopes = user.scopes) => `Bearer ${tokens.issue(user.id, scopes).token}`,
+    async close() {
+      await app.close()
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Headers every answer carries that a test does not assert value by value. */
+export function stableHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const { date: _date, connection: _connection, 'content-length': _length, 'x-request-id': _id, 'keep-alive': _keepAlive, ...rest } = headers
+  return rest
+}
+
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+
+export function form(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString()
+}
