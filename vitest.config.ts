@@ -13,9 +13,22 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      // Everything, on the embedded default (SQLite files), plus the PostgreSQL contract suite.
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      // The whole HTTP suite again on PostgreSQL (issue 4: same behaviour on both backends).
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/http/**/*.test.ts'],
+          exclude: ['test/http/redoc-browser.test.ts'],
+          env: { TESSERA_TEST_BACKEND: 'postgres' },
+        },
+      },
+    ],
   },
 })

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { assertUsableSecretKey } from './core/secret-key.js'
 
@@ -11,9 +12,20 @@ export interface Config {
   port: number
   /** `sqlite:<path>` (default `sqlite:tessera.db`, `sqlite::memory:` for tests) or `postgres://…`. */
   databaseUrl: string
+  /** PostgreSQL only: connections per instance, and the per-statement time limit (ms). */
+  databasePoolSize: number
+  databaseStatementTimeoutMs: number
   /** UTF-8 secret for HS256; null means "generate once and keep it in the store". */
   secretKey: string | null
   accessTokenExpireMinutes: number
+  /**
+   * Refresh tokens: days one may lie unused (idle), and days a login lasts in all however often
+   * it is refreshed (absolute). The idle lifetime never exceeds the absolute one.
+   */
+  refreshIdleDays: number
+  refreshAbsoluteDays: number
+  /** Every token request (and revocation) must name a registered client; false keeps the tutorial's client-less login. */
+  requireClient: boolean
   registration: 'open' | 'closed'
   /** `iss` of every token; defaults to `http://<host>:<port>`. */
   issuer: string
@@ -26,6 +38,32 @@ export interface Config {
   hashQueueLimit: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   demo: boolean
+  /**
+   * How often a running server re-reads its signing keys (default 5 s; 0: only at start and when a
+   * token names an unknown kid), so `tessera keys rotate` takes effect without a restart.
+   */
+  keysReloadSeconds: number
+  /** GET /metrics (Prometheus) on or off (default on), and the bearer token scrapers must send (null: none). */
+  metrics: boolean
+  metricsToken: string | null
+  /** Send Strict-Transport-Security: only when clients reach Tessera over TLS (default off). */
+  hsts: boolean
+  /** Exact origins browsers may call from (`https://app.example.com`); empty: no CORS headers at all. */
+  corsOrigins: readonly string[]
+  /** Fastify's `trustProxy`: which `X-Forwarded-For` hops to believe for the client IP (default false). */
+  trustProxy: boolean | readonly string[]
+  /**
+   * Brute-force limits (0 turns each off): failed logins per username and client address, and per
+   * client address, within the window; registrations per client address per hour.
+   */
+  loginMaxFailures: number
+  loginWindowSeconds: number
+  loginIpMaxFailures: number
+  registrationsPerIpPerHour: number
+  /** `redis://…` or `rediss://…`: limits shared by every instance; null keeps them in this process. */
+  redisUrl: string | null
+  /** Starts every Redis key Tessera writes (default `tessera:`), so deployments can share one Redis. */
+  redisKeyPrefix: string
 }
 
 /** Values given on the command line (`tessera serve --port 0`): they win over the environment. */
@@ -43,9 +81,15 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** Every variable Tessera reads. Any other TESSERA_* variable is a typo and refused. */
 const VARIABLES = [
-  'TESSERA_HOST', 'TESSERA_PORT', 'TESSERA_DATABASE_URL', 'TESSERA_SECRET_KEY', 'TESSERA_ACCESS_TOKEN_EXPIRE_MINUTES',
+  'TESSERA_HOST', 'TESSERA_PORT', 'TESSERA_DATABASE_URL', 'TESSERA_DATABASE_POOL_SIZE',
+  'TESSERA_DATABASE_STATEMENT_TIMEOUT_MS', 'TESSERA_SECRET_KEY', 'TESSERA_ACCESS_TOKEN_EXPIRE_MINUTES',
   'TESSERA_REGISTRATION', 'TESSERA_ISSUER', 'TESSERA_BODY_LIMIT', 'TESSERA_PASSWORD_MAX_BYTES',
   'TESSERA_HASH_CONCURRENCY', 'TESSERA_HASH_QUEUE_LIMIT', 'TESSERA_LOG_LEVEL', 'TESSERA_DEMO',
+  'TESSERA_KEYS_RELOAD_SECONDS',
+  'TESSERA_METRICS', 'TESSERA_METRICS_TOKEN', 'TESSERA_HSTS', 'TESSERA_CORS_ORIGINS', 'TESSERA_TRUST_PROXY',
+  'TESSERA_LOGIN_MAX_FAILURES', 'TESSERA_LOGIN_WINDOW_SECONDS', 'TESSERA_LOGIN_IP_MAX_FAILURES',
+  'TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', 'TESSERA_REDIS_URL', 'TESSERA_REDIS_KEY_PREFIX',
+  'TESSERA_REFRESH_IDLE_DAYS', 'TESSERA_REFRESH_ABSOLUTE_DAYS', 'TESSERA_REQUIRE_CLIENT',
 ] as const
 
 type Variable = (typeof VARIABLES)[number]
@@ -98,6 +142,18 @@ function databaseUrl(name: string, value: string): string {
   throw new ConfigError(name, `has ${shown}: expected sqlite:<path>, sqlite::memory: or postgres://…`)
 }
 
+/** The URL may hold a password: only its scheme is ever quoted back. */
+function redisUrl(name: string, value: string): string {
+  const url = value.trim()
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
+  if (scheme === 'redis' || scheme === 'rediss') {
+    if (URL.canParse(url) && new URL(url).hostname !== '') return url
+    throw new ConfigError(name, `must name a host: ${scheme}://[:password@]host[:port][/db]`)
+  }
+  const shown = scheme === undefined ? 'no scheme' : `scheme "${scheme}:"`
+  throw new ConfigError(name, `has ${shown}: expected redis://… or rediss://…`)
+}
+
 /** Never echoed: a near-miss secret in a log is still a secret. */
 function secretKey(name: string, value: string): string {
   try {
@@ -123,6 +179,74 @@ function issuer(name: string, value: string): string {
   return value.trim()
 }
 
+/** Printable ASCII without spaces or braces (braces are Redis Cluster hash tags), at most 64 characters. */
+function redisKeyPrefix(name: string, value: string): string {
+  if (!/^[\x21-\x7a\x7c\x7e]{1,64}$/.test(value)) {
+    throw new ConfigError(name, `must be 1 to 64 visible ASCII characters without spaces or braces, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+/** Never echoed: it is the scrapers' password. Visible ASCII only, since it travels in a header. */
+function metricsToken(name: string, value: string): string {
+  if (value.length < 16 || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new ConfigError(name, 'must be at least 16 visible ASCII characters (no spaces)')
+  }
+  return value
+}
+
+/**
+ * Exact origins, as browsers send them in `Origin`: scheme, lower-case host, port only when not
+ * the default, no path. Anything else would never match, so it is refused with the form to write.
+ */
+function corsOrigins(name: string, value: string): readonly string[] {
+  const origins = value.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  for (const origin of origins) {
+    let serialized: string | null = null
+    try {
+      serialized = new URL(origin).origin
+    } catch {
+      // not a URL at all
+    }
+    if (serialized === origin && /^https?:\/\//.test(origin)) continue
+    const hint = serialized !== null && /^https?:\/\//.test(serialized) ? ` (did you mean ${JSON.stringify(serialized)}?)` : ''
+    throw new ConfigError(name, `must be comma-separated origins like https://app.example.com, got ${JSON.stringify(origin)}${hint}`)
+  }
+  return Object.freeze([...new Set(origins)])
+}
+
+/** proxy-addr's named ranges, which Fastify's trustProxy accepts next to addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal']
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
+/**
+ * Fastify's trustProxy: `true` believes every `X-Forwarded-For` hop (safe only when nothing but
+ * the proxy can reach Tessera); a list believes hops from those addresses, so the client IP is
+ * the first address not on it. Hop counts are refused: Fastify 5 treats a number as "trust
+ * nothing" (a count cannot check who the immediate peer is), so one would silently do nothing.
+ */
+function trustProxy(name: string, value: string): boolean | readonly string[] {
+  const v = value.trim().toLowerCase()
+  if (v === 'true') return true
+  if (v === 'false') return false
+  if (/^\d+$/.test(v)) {
+    throw new ConfigError(name, `cannot be a hop count (Fastify ignores them): list the proxies' IP addresses or CIDR ranges, got ${JSON.stringify(value)}`)
+  }
+  const entries = v.split(',').map((e) => e.trim()).filter((e) => e !== '')
+  const bad = entries.find((e) => !isAddressOrRange(e))
+  if (bad !== undefined || entries.length === 0) {
+    throw new ConfigError(name, `must be true, false, or comma-separated IP addresses and CIDR ranges, got ${JSON.stringify(bad ?? value)}`)
+  }
+  return Object.freeze(entries)
+}
+
 function defaultIssuer(h: string, port: number): string {
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
 }
@@ -131,12 +255,21 @@ type Range = readonly [min: number, max: number]
 
 const LIMITS = {
   port: [0, 65535],
+  databasePoolSize: [1, 1000],
+  databaseStatementTimeoutMs: [100, 600_000],
   accessTokenExpireMinutes: [1, 7 * 24 * 60],
+  refreshIdleDays: [1, 3650],
+  refreshAbsoluteDays: [1, 3650],
   bodyLimit: [1024, 100 * 1024 * 1024],
   // At least the policy's 8 characters; argon2 accepts far more, the body limit caps it anyway.
   passwordMaxBytes: [8, 65536],
   hashConcurrency: [1, 256],
   hashQueueLimit: [0, 100_000],
+  keysReloadSeconds: [0, 24 * 60 * 60],
+  loginMaxFailures: [0, 1_000_000],
+  loginWindowSeconds: [1, 7 * 24 * 60 * 60],
+  loginIpMaxFailures: [0, 1_000_000],
+  registrationsPerIpPerHour: [0, 1_000_000],
 } satisfies Record<string, Range>
 
 /**
@@ -159,8 +292,13 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     host: read('TESSERA_HOST', host, '127.0.0.1'),
     port: read('TESSERA_PORT', int('port'), 8000),
     databaseUrl: read('TESSERA_DATABASE_URL', databaseUrl, 'sqlite:tessera.db'),
+    databasePoolSize: read('TESSERA_DATABASE_POOL_SIZE', int('databasePoolSize'), 10),
+    databaseStatementTimeoutMs: read('TESSERA_DATABASE_STATEMENT_TIMEOUT_MS', int('databaseStatementTimeoutMs'), 5000),
     secretKey: read<string | null>('TESSERA_SECRET_KEY', secretKey, null),
     accessTokenExpireMinutes: read('TESSERA_ACCESS_TOKEN_EXPIRE_MINUTES', int('accessTokenExpireMinutes'), 30),
+    refreshIdleDays: read('TESSERA_REFRESH_IDLE_DAYS', int('refreshIdleDays'), 14),
+    refreshAbsoluteDays: read('TESSERA_REFRESH_ABSOLUTE_DAYS', int('refreshAbsoluteDays'), 90),
+    requireClient: read('TESSERA_REQUIRE_CLIENT', boolean, false),
     registration: read('TESSERA_REGISTRATION', (n, v) => oneOf(n, v, ['open', 'closed'] as const), 'open'),
     issuer: read<string | null>('TESSERA_ISSUER', issuer, null),
     bodyLimit: read('TESSERA_BODY_LIMIT', int('bodyLimit'), 64 * 1024),
@@ -170,6 +308,19 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     hashQueueLimit: read('TESSERA_HASH_QUEUE_LIMIT', int('hashQueueLimit'), 64),
     logLevel: read('TESSERA_LOG_LEVEL', (n, v) => oneOf(n, v, LOG_LEVELS), 'info'),
     demo: read('TESSERA_DEMO', boolean, false),
+    keysReloadSeconds: read('TESSERA_KEYS_RELOAD_SECONDS', int('keysReloadSeconds'), 5),
+    metrics: read('TESSERA_METRICS', boolean, true),
+    metricsToken: read<string | null>('TESSERA_METRICS_TOKEN', metricsToken, null),
+    hsts: read('TESSERA_HSTS', boolean, false),
+    corsOrigins: read('TESSERA_CORS_ORIGINS', corsOrigins, Object.freeze([]) as readonly string[]),
+    trustProxy: read<Config['trustProxy']>('TESSERA_TRUST_PROXY', trustProxy, false),
+    loginMaxFailures: read('TESSERA_LOGIN_MAX_FAILURES', int('loginMaxFailures'), 5),
+    loginWindowSeconds: read('TESSERA_LOGIN_WINDOW_SECONDS', int('loginWindowSeconds'), 15 * 60),
+    // High enough for many people behind one NAT, low enough that one address cannot spray many usernames.
+    loginIpMaxFailures: read('TESSERA_LOGIN_IP_MAX_FAILURES', int('loginIpMaxFailures'), 100),
+    registrationsPerIpPerHour: read('TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', int('registrationsPerIpPerHour'), 20),
+    redisUrl: read<string | null>('TESSERA_REDIS_URL', redisUrl, null),
+    redisKeyPrefix: read('TESSERA_REDIS_KEY_PREFIX', redisKeyPrefix, 'tessera:'),
   }
 
   const merged = { ...fromEnv, ...checkOverrides(overrides) }
@@ -185,6 +336,8 @@ function checkOverrides(overrides: ConfigOverrides): ConfigOverrides {
     else if (key === 'databaseUrl') checked[key] = databaseUrl(key, value as string)
     else if (key === 'secretKey') checked[key] = value === null ? null : secretKey(key, value as string)
     else if (key === 'issuer') checked[key] = issuer(key, value as string)
+    else if (key === 'redisUrl') checked[key] = value === null ? null : redisUrl(key, value as string)
+    else if (key === 'redisKeyPrefix') checked[key] = redisKeyPrefix(key, value as string)
     else if (key in LIMITS) checked[key] = integer(key, value as number, LIMITS[key as keyof typeof LIMITS])
     else checked[key] = value
   }
@@ -222,4 +375,9 @@ export function loadProcessConfig(overrides: ConfigOverrides = {}): Config {
 
 export function processThreadpoolSize(config: Pick<Config, 'hashConcurrency'>): ReturnType<typeof threadpoolSize> {
   return threadpoolSize(process.env, config)
+}
+
+/** The PostgreSQL pool settings openStore takes (ignored for SQLite). */
+export function postgresOptions(config: Pick<Config, 'databasePoolSize' | 'databaseStatementTimeoutMs'>): { poolSize: number; statementTimeoutMs: number } {
+  return { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs }
 }

@@ -21,8 +21,13 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8000,
       databaseUrl: 'sqlite:tessera.db',
+      databasePoolSize: 10,
+      databaseStatementTimeoutMs: 5000,
       secretKey: null,
       accessTokenExpireMinutes: 30,
+      refreshIdleDays: 14,
+      refreshAbsoluteDays: 90,
+      requireClient: false,
       registration: 'open',
       issuer: 'http://127.0.0.1:8000',
       bodyLimit: 65536,
@@ -31,6 +36,18 @@ describe('loadConfig', () => {
       hashQueueLimit: 64,
       logLevel: 'info',
       demo: false,
+      keysReloadSeconds: 5,
+      loginMaxFailures: 5,
+      loginWindowSeconds: 900,
+      loginIpMaxFailures: 100,
+      registrationsPerIpPerHour: 20,
+      redisUrl: null,
+      redisKeyPrefix: 'tessera:',
+      metrics: true,
+      metricsToken: null,
+      hsts: false,
+      corsOrigins: [],
+      trustProxy: false,
     })
   })
 
@@ -39,8 +56,13 @@ describe('loadConfig', () => {
       TESSERA_HOST: '0.0.0.0',
       TESSERA_PORT: '9000',
       TESSERA_DATABASE_URL: 'sqlite::memory:',
+      TESSERA_DATABASE_POOL_SIZE: '25',
+      TESSERA_DATABASE_STATEMENT_TIMEOUT_MS: '2000',
       TESSERA_SECRET_KEY: KEY,
       TESSERA_ACCESS_TOKEN_EXPIRE_MINUTES: '15',
+      TESSERA_REFRESH_IDLE_DAYS: '7',
+      TESSERA_REFRESH_ABSOLUTE_DAYS: '30',
+      TESSERA_REQUIRE_CLIENT: 'yes',
       TESSERA_REGISTRATION: 'closed',
       TESSERA_ISSUER: 'https://auth.example.com',
       TESSERA_BODY_LIMIT: '2048',
@@ -49,11 +71,28 @@ describe('loadConfig', () => {
       TESSERA_HASH_QUEUE_LIMIT: '0',
       TESSERA_LOG_LEVEL: 'warn',
       TESSERA_DEMO: 'true',
+      TESSERA_KEYS_RELOAD_SECONDS: '0',
+      TESSERA_LOGIN_MAX_FAILURES: '10',
+      TESSERA_LOGIN_WINDOW_SECONDS: '60',
+      TESSERA_LOGIN_IP_MAX_FAILURES: '0',
+      TESSERA_REGISTRATIONS_PER_IP_PER_HOUR: '0',
+      TESSERA_REDIS_URL: 'redis://127.0.0.1:6379/0',
+      TESSERA_REDIS_KEY_PREFIX: 'auth-eu:',
+      TESSERA_METRICS: 'off',
+      TESSERA_METRICS_TOKEN: 'scrape-token-0123456789',
+      TESSERA_HSTS: 'true',
+      TESSERA_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
+      TESSERA_TRUST_PROXY: '10.0.0.0/8,192.168.1.10',
     })
     expect(config).toEqual({
-      host: '0.0.0.0', port: 9000, databaseUrl: 'sqlite::memory:', secretKey: KEY, accessTokenExpireMinutes: 15,
+      host: '0.0.0.0', port: 9000, databaseUrl: 'sqlite::memory:', databasePoolSize: 25, databaseStatementTimeoutMs: 2000, secretKey: KEY, accessTokenExpireMinutes: 15,
+      refreshIdleDays: 7, refreshAbsoluteDays: 30, requireClient: true,
       registration: 'closed', issuer: 'https://auth.example.com', bodyLimit: 2048, passwordMaxBytes: 256,
-      hashConcurrency: 3, hashQueueLimit: 0, logLevel: 'warn', demo: true,
+      hashConcurrency: 3, hashQueueLimit: 0, logLevel: 'warn', demo: true, keysReloadSeconds: 0,
+      loginMaxFailures: 10, loginWindowSeconds: 60, loginIpMaxFailures: 0, registrationsPerIpPerHour: 0, redisUrl: 'redis://127.0.0.1:6379/0',
+      redisKeyPrefix: 'auth-eu:',
+      metrics: false, metricsToken: 'scrape-token-0123456789', hsts: true,
+      corsOrigins: ['https://app.example.com', 'http://localhost:3000'], trustProxy: ['10.0.0.0/8', '192.168.1.10'],
     })
   })
 
@@ -115,16 +154,43 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     ['TESSERA_REGISTRATION', 'maybe', 'TESSERA_REGISTRATION must be one of open, closed, got "maybe"'],
     ['TESSERA_LOG_LEVEL', 'loud', 'TESSERA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     ['TESSERA_DEMO', 'sure', 'TESSERA_DEMO must be true or false, got "sure"'],
+    ['TESSERA_KEYS_RELOAD_SECONDS', '-1', 'TESSERA_KEYS_RELOAD_SECONDS must be a whole number from 0 to 86400, got "-1"'],
+    ['TESSERA_KEYS_RELOAD_SECONDS', '0.5', 'TESSERA_KEYS_RELOAD_SECONDS must be a whole number from 0 to 86400, got "0.5"'],
     ['TESSERA_ISSUER', 'auth.example.com', 'TESSERA_ISSUER must be an absolute http(s) URL, got "auth.example.com"'],
     ['TESSERA_ISSUER', 'ftp://auth.example.com', 'TESSERA_ISSUER must be an absolute http(s) URL, got "ftp://auth.example.com"'],
     ['TESSERA_HOST', 'local host', 'TESSERA_HOST must be a host name or IP address, got "local host"'],
     ['TESSERA_HOST', '[::1]', 'TESSERA_HOST must be a host name or IP address, got "[::1]"'],
     ['TESSERA_DATABASE_URL', 'sqlite:', 'TESSERA_DATABASE_URL needs a file path: sqlite:<path> (e.g. sqlite:tessera.db) or sqlite::memory:'],
     ['TESSERA_DATABASE_URL', 'tessera.db', 'TESSERA_DATABASE_URL has no scheme: expected sqlite:<path>, sqlite::memory: or postgres://…'],
+    ['TESSERA_REFRESH_IDLE_DAYS', '0', 'TESSERA_REFRESH_IDLE_DAYS must be a whole number from 1 to 3650, got "0"'],
+    ['TESSERA_REFRESH_ABSOLUTE_DAYS', '1.5', 'TESSERA_REFRESH_ABSOLUTE_DAYS must be a whole number from 1 to 3650, got "1.5"'],
+    ['TESSERA_REQUIRE_CLIENT', 'sometimes', 'TESSERA_REQUIRE_CLIENT must be true or false, got "sometimes"'],
+    ['TESSERA_LOGIN_MAX_FAILURES', '-1', 'TESSERA_LOGIN_MAX_FAILURES must be a whole number from 0 to 1000000, got "-1"'],
+    ['TESSERA_LOGIN_WINDOW_SECONDS', '0', 'TESSERA_LOGIN_WINDOW_SECONDS must be a whole number from 1 to 604800, got "0"'],
+    ['TESSERA_LOGIN_IP_MAX_FAILURES', 'lots', 'TESSERA_LOGIN_IP_MAX_FAILURES must be a whole number from 0 to 1000000, got "lots"'],
+    ['TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', '2.5', 'TESSERA_REGISTRATIONS_PER_IP_PER_HOUR must be a whole number from 0 to 1000000, got "2.5"'],
+    ['TESSERA_REDIS_URL', 'localhost:6379', 'TESSERA_REDIS_URL has scheme "localhost:": expected redis://… or rediss://…'],
+    ['TESSERA_REDIS_URL', '127.0.0.1:6379', 'TESSERA_REDIS_URL has no scheme: expected redis://… or rediss://…'],
+    ['TESSERA_REDIS_URL', 'redis://', 'TESSERA_REDIS_URL must name a host: redis://[:password@]host[:port][/db]'],
+    ['TESSERA_REDIS_KEY_PREFIX', 'a b', 'TESSERA_REDIS_KEY_PREFIX must be 1 to 64 visible ASCII characters without spaces or braces, got "a b"'],
+    ['TESSERA_REDIS_KEY_PREFIX', '{t}', 'TESSERA_REDIS_KEY_PREFIX must be 1 to 64 visible ASCII characters without spaces or braces, got "{t}"'],
   ])('%s=%s', (variable, value, message) => {
     const err = failure({ [variable]: value })
     expect(err.variable).toBe(variable)
     expect(err.message).toBe(message)
+  })
+
+  it('turns each brute-force limit off with 0, and accepts rediss:// URLs', () => {
+    expect(loadConfig({
+      TESSERA_LOGIN_MAX_FAILURES: '0', TESSERA_LOGIN_IP_MAX_FAILURES: '0', TESSERA_REGISTRATIONS_PER_IP_PER_HOUR: '0',
+      TESSERA_REDIS_URL: 'rediss://:pw@cache.internal:6380',
+    })).toMatchObject({ loginMaxFailures: 0, loginIpMaxFailures: 0, registrationsPerIpPerHour: 0, redisUrl: 'rediss://:pw@cache.internal:6380' })
+  })
+
+  it('never echoes a Redis URL, which may carry a password', () => {
+    const err = failure({ TESSERA_REDIS_URL: 'memcached://admin:hunter2@cache' })
+    expect(err.message).toBe('TESSERA_REDIS_URL has scheme "memcached:": expected redis://… or rediss://…')
+    expect(failure({}, { redisUrl: 'http://x:hunter2@cache' }).message).not.toContain('hunter2')
   })
 
   it('never echoes a database URL, which may carry a password', () => {
@@ -188,5 +254,59 @@ describe('threadpoolSize', () => {
   it('refuses a nonsense UV_THREADPOOL_SIZE by name', () => {
     expect(() => threadpoolSize({ UV_THREADPOOL_SIZE: 'lots' }, { hashConcurrency: 1 }))
       .toThrow(new ConfigError('UV_THREADPOOL_SIZE', 'must be a whole number from 1 to 1024, got "lots"'))
+  })
+})
+
+describe('operations settings (metrics, HSTS, CORS, trusted proxies)', () => {
+  it('reads TESSERA_METRICS as on/off', () => {
+    expect(loadConfig({ TESSERA_METRICS: 'on' }).metrics).toBe(true)
+    expect(loadConfig({ TESSERA_METRICS: 'OFF' }).metrics).toBe(false)
+  })
+
+  it('refuses a short or spaced TESSERA_METRICS_TOKEN without echoing it', () => {
+    for (const token of ['short-token', 'a token with spaces in it']) {
+      const err = failure({ TESSERA_METRICS_TOKEN: token })
+      expect(err.message).toBe('TESSERA_METRICS_TOKEN must be at least 16 visible ASCII characters (no spaces)')
+    }
+  })
+
+  it('keeps CORS origins exact and frozen, dropping blanks and repeats', () => {
+    const config = loadConfig({ TESSERA_CORS_ORIGINS: ' https://a.example ,,https://a.example, http://[::1]:8080 ' })
+    expect(config.corsOrigins).toEqual(['https://a.example', 'http://[::1]:8080'])
+    expect(Object.isFrozen(config.corsOrigins)).toBe(true)
+  })
+
+  it.each([
+    ['https://app.example.com/', 'TESSERA_CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "https://app.example.com/" (did you mean "https://app.example.com"?)'],
+    ['https://App.Example.com', 'TESSERA_CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "https://App.Example.com" (did you mean "https://app.example.com"?)'],
+    ['https://app.example.com:443', 'TESSERA_CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "https://app.example.com:443" (did you mean "https://app.example.com"?)'],
+    ['https://app.example.com/login', 'TESSERA_CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "https://app.example.com/login" (did you mean "https://app.example.com"?)'],
+    ['*', 'TESSERA_CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "*"'],
+    ['app.example.com', 'TESSERA_CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "app.example.com"'],
+    ['null', 'TESSERA_CORS_ORIGINS must be comma-separated origins like https://app.example.com, got "null"'],
+  ])('refuses TESSERA_CORS_ORIGINS=%s, showing the form browsers send', (value, message) => {
+    expect(failure({ TESSERA_CORS_ORIGINS: value }).message).toBe(message)
+  })
+
+  it('reads TESSERA_TRUST_PROXY as true, false, or addresses, CIDR ranges and named ranges', () => {
+    expect(loadConfig({ TESSERA_TRUST_PROXY: 'TRUE' }).trustProxy).toBe(true)
+    expect(loadConfig({ TESSERA_TRUST_PROXY: 'false' }).trustProxy).toBe(false)
+    expect(loadConfig({ TESSERA_TRUST_PROXY: '172.28.0.10' }).trustProxy).toEqual(['172.28.0.10'])
+    expect(loadConfig({ TESSERA_TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8, ::1' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8', '::1'])
+  })
+
+  it.each([
+    ['1', 'TESSERA_TRUST_PROXY cannot be a hop count (Fastify ignores them): list the proxies\' IP addresses or CIDR ranges, got "1"'],
+    ['10.0.0.0/33', 'TESSERA_TRUST_PROXY must be true, false, or comma-separated IP addresses and CIDR ranges, got "10.0.0.0/33"'],
+    ['proxy.internal', 'TESSERA_TRUST_PROXY must be true, false, or comma-separated IP addresses and CIDR ranges, got "proxy.internal"'],
+    ['10.0.0.1/8/8', 'TESSERA_TRUST_PROXY must be true, false, or comma-separated IP addresses and CIDR ranges, got "10.0.0.1/8/8"'],
+    [',', 'TESSERA_TRUST_PROXY must be true, false, or comma-separated IP addresses and CIDR ranges, got ","'],
+  ])('refuses TESSERA_TRUST_PROXY=%s', (value, message) => {
+    expect(failure({ TESSERA_TRUST_PROXY: value }).message).toBe(message)
+  })
+
+  it('reads TESSERA_HSTS as a boolean', () => {
+    expect(loadConfig({ TESSERA_HSTS: 'yes' }).hsts).toBe(true)
+    expect(failure({ TESSERA_HSTS: 'max-age=1' }).message).toBe('TESSERA_HSTS must be true or false, got "max-age=1"')
   })
 })

@@ -1,4 +1,4 @@
-import { loadProcessConfig, type Config } from '../config.js'
+import { loadProcessConfig, postgresOptions, type Config } from '../config.js'
 import { HashAdmission, createPasswordHasher, type PasswordHasher, type Store, type UserRecord } from '../core/index.js'
 import { openStore } from '../storage/index.js'
 import { CliError } from './cli-error.js'
@@ -16,7 +16,7 @@ export interface CommandContext {
  */
 export async function withStore<T>(work: (context: CommandContext) => Promise<T>): Promise<T> {
   const config = loadProcessConfig()
-  const store = await openStore(config.databaseUrl)
+  const store = await openStore(config.databaseUrl, { postgres: postgresOptions(config) })
   try {
     const admission = new HashAdmission({ concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit })
     return await work({ config, store, hasher: createPasswordHasher({ admission }) })

@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module'
 import { Command } from 'commander'
+import { addAuditCommand } from './audit.js'
 import { EXIT, reportError } from './cli-error.js'
+import { addClientsCommand } from './clients.js'
+import { addKeysCommand } from './keys.js'
 import { addMigrateCommand } from './migrate.js'
 import { addSecretCommand } from './secret.js'
 import { addServeCommand } from './serve.js'
@@ -28,7 +31,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   addServeCommand(program, (code) => { exitCode = code })
   addMigrateCommand(program)
   addUsersCommand(program)
+  addClientsCommand(program)
+  addAuditCommand(program)
   addSecretCommand(program)
+  addKeysCommand(program)
 
   try {
     await program.parseAsync(argv)

@@ -3,9 +3,24 @@ import { createSigner, createVerifier } from 'fast-jwt'
 import { epochSeconds, type Clock } from './clock.js'
 import { InvalidToken } from './errors.js'
 import { formatScope, parseScope } from './scopes.js'
+import { fixedSigningKeys, type SigningKeys } from './signing-key-ring.js'
+import { EMPTY_KEY_SET, type KeySet } from './signing-keys.js'
 
 /** The claims of a verified access token, `scope` already split (RFC 9068 §2.2.3). */
-export interface AccessClaims { iss: string; sub: string; exp: number; iat: number; jti: string; scope: string[] }
+export interface AccessClaims {
+  iss: string; sub: string; exp: number; iat: number; jti: string; scope: string[]
+  /** RFC 9068 §2.2: the client the token was issued to, when one authenticated. */
+  client_id?: string
+}
+
+export interface IssueOptions {
+  clientId?: string | undefined
+  /**
+   * The subject's tokens-not-before (epoch seconds). `iat` is never earlier than it, so a token
+   * issued in the same second as a logout-all is not mistaken for one issued before it.
+   */
+  notBefore?: number | null | undefined
+}
 
 export interface IssuedAccessToken { token: string; expiresIn: number; claims: AccessClaims }
 
@@ -19,80 +34,159 @@ export interface AccessTokenOptions {
   audience?: string
   /** Allowed skew between clocks for `exp`/`nbf`/`iat` (default 30 s). */
   clockToleranceSeconds?: number
+  /**
+   * Asymmetric keys (see signing-keys.ts). While one is active, new tokens are signed with it
+   * and HS256 tokens are refused; absent, or with no active key, Tessera signs HS256.
+   */
+  signingKeys?: SigningKeys
 }
 
 export interface AccessTokens {
-  issue(subject: string, scopes: readonly string[]): IssuedAccessToken
+  issue(subject: string, scopes: readonly string[], options?: IssueOptions): IssuedAccessToken
   /** Throws `InvalidToken` (with no detail of why) for every failure. */
   verify(token: string): AccessClaims
 }
 
-/** RFC 8725 §3.1: the one algorithm we accept is fixed, never read from the token. */
-const ALGORITHM = 'HS256'
+/** RFC 9068 §2.1: the header type of a JWT access token; any other `typ` is refused (§4). */
+export const ACCESS_TOKEN_TYP = 'at+jwt'
 const REQUIRED_CLAIMS = ['iss', 'sub', 'exp', 'iat', 'jti', 'scope'] as const
+/** Tokens each asymmetric key's verifier remembers as verified (fast-jwt's LRU cache, keyed by a hash of the token). */
+const VERIFIED_TOKENS_CACHED = 1000
+/** A JOSE header is tiny; a longer first segment is not worth decoding to look for a kid. */
+const MAX_HEADER_CHARS = 1024
 
+type Sign = (payload: Record<string, unknown>) => string
 type Verify = (token: string) => Record<string, unknown>
+
+/** The signers and verifiers of one key set, built once per set (parsing keys is not per request). */
+interface Compiled {
+  set: KeySet
+  sign: Sign
+  /** One verifier per kid, each pinned to that key's algorithm (RFC 8725 §3.1). */
+  byKid: ReadonlyMap<string, Verify>
+  /** Tokens without a kid: HS256 with the secret key, only while no asymmetric key is active. */
+  withoutKid: Verify | null
+}
 
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const { secretKey, issuer, expiresInSeconds, clock, audience, clockToleranceSeconds = 30 } = options
   if (typeof secretKey !== 'string' || secretKey === '') throw new TypeError('createAccessTokens: secretKey must be a non-empty string')
   if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1) throw new TypeError('createAccessTokens: expiresInSeconds must be a positive integer')
   if (!(clockToleranceSeconds >= 0)) throw new TypeError('createAccessTokens: clockToleranceSeconds must be >= 0')
+  const keys = options.signingKeys ?? fixedSigningKeys(EMPTY_KEY_SET)
 
-  const key = Buffer.from(secretKey, 'utf8')
+  const secret = Buffer.from(secretKey, 'utf8')
   const toleranceMs = clockToleranceSeconds * 1000
-  // iat and exp are put in the payload from our clock, so the signer never reads Date.now().
-  const sign = createSigner({ key, algorithm: ALGORITHM })
-  const verifierOptions = {
-    key,
-    algorithms: [ALGORITHM] as typeof ALGORITHM[],
+  // Time claims are checked in claimsOf against the injected clock: fast-jwt would fix the time
+  // when a verifier is built, and rebuilding one re-parses its key. So each verifier is built
+  // once per key and checks what never changes: alg, signature, typ, iss, aud, required claims.
+  const common = {
+    checkTyp: ACCESS_TOKEN_TYP,
     allowedIss: issuer,
     ...(audience === undefined ? {} : { allowedAud: audience }),
     requiredClaims: audience === undefined ? [...REQUIRED_CLAIMS] : [...REQUIRED_CLAIMS, 'aud'],
-    clockTolerance: toleranceMs,
+    ignoreExpiration: true,
+    ignoreNotBefore: true,
   }
-  // fast-jwt fixes `clockTimestamp` when the verifier is built, so one is built per distinct
-  // clock reading; under load many verifications share a millisecond and reuse it.
-  let cached: { at: number; verify: Verify } | undefined
-  function verifierAt(now: number): Verify {
-    // fast-jwt treats a timestamp of 0 as "unset" and would silently fall back to Date.now().
-    if (!(now > 0)) throw new TypeError('createAccessTokens: clock.now() must be a positive epoch-milliseconds value')
-    if (cached?.at !== now) cached = { at: now, verify: createVerifier({ ...verifierOptions, clockTimestamp: now }) }
-    return cached.verify
+  // iat and exp are put in the payload from our clock, so the signers never read Date.now().
+  const hs256 = {
+    sign: createSigner({ key: secret, algorithm: 'HS256', header: { alg: 'HS256', typ: ACCESS_TOKEN_TYP } }) as Sign,
+    verify: createVerifier({ ...common, key: secret, algorithms: ['HS256'] }) as Verify,
+  }
+
+  let compiled: Compiled | undefined
+  function compile(set: KeySet): Compiled {
+    if (compiled?.set === set) return compiled
+    const byKid = new Map<string, Verify>()
+    for (const key of set.byKid.values()) {
+      // An asymmetric signature costs ~15x an HMAC, and a client sends one token many times: each
+      // verifier remembers the tokens it verified. Safe because only what never changes is
+      // cached (time claims are checked on every call) and a new key set means new verifiers.
+      const verify = createVerifier({ ...common, key: key.publicKeyPem, algorithms: [key.algorithm], cache: VERIFIED_TOKENS_CACHED })
+      byKid.set(key.kid, verify as Verify)
+    }
+    const active = set.active
+    compiled = {
+      set,
+      sign: active === null
+        ? hs256.sign
+        : createSigner({ key: active.privateKeyPem, algorithm: active.algorithm, kid: active.kid, header: { alg: active.algorithm, typ: ACCESS_TOKEN_TYP } }) as Sign,
+      byKid,
+      // Once a key is active, resource servers verify through the JWKS, which cannot publish the
+      // secret: an HS256 token would be valid here and nowhere else, so it is valid nowhere.
+      withoutKid: active === null ? hs256.verify : null,
+    }
+    return compiled
+  }
+
+  function verifierFor(token: string): Verify | null {
+    const { byKid, withoutKid } = compile(keys.current())
+    const kid = kidOf(token)
+    if (kid === undefined) return withoutKid
+    const verify = byKid.get(kid)
+    if (verify === undefined) keys.unknownKid(kid) // maybe rotated by another process: reload soon
+    return verify ?? null
   }
 
   return {
-    issue(subject, scopes) {
-      const iat = epochSeconds(clock)
+    issue(subject, scopes, issueOptions = {}) {
+      const iat = Math.max(epochSeconds(clock), issueOptions.notBefore ?? 0)
       const claims: AccessClaims = {
         iss: issuer, sub: subject, iat, exp: iat + expiresInSeconds, jti: randomUUID(), scope: [...scopes],
+        ...(issueOptions.clientId === undefined ? {} : { client_id: issueOptions.clientId }),
       }
       const payload = { ...claims, scope: formatScope(claims.scope), ...(audience === undefined ? {} : { aud: audience }) }
-      return { token: sign(payload), expiresIn: expiresInSeconds, claims }
+      return { token: compile(keys.current()).sign(payload), expiresIn: expiresInSeconds, claims }
     },
 
     verify(token) {
-      const now = clock.now()
-      const verify = verifierAt(now)
+      const verify = verifierFor(token)
+      if (verify === null) throw new InvalidToken()
       let payload: Record<string, unknown>
       try {
-        payload = verify(token) // signature and alg first, then exp/nbf/iss/aud and required claims
+        payload = verify(token) // alg (pinned per key) and signature first, then typ, iss, aud, required claims
       } catch {
         throw new InvalidToken() // never the library's message: it may describe the token
       }
-      return claimsOf(payload, now, toleranceMs)
+      return claimsOf(payload, clock.now(), toleranceMs)
     },
   }
 }
 
-/** Types fast-jwt does not check (it validates only the claims it has a rule for). */
+/**
+ * The `kid` of the token's header, read only to choose a verifier (which decodes and checks the
+ * whole token itself): undefined when there is none. A header that is not a JSON object, or a
+ * kid that is not a string, is invalid.
+ */
+function kidOf(token: string): string | undefined {
+  const end = typeof token === 'string' ? token.indexOf('.') : -1
+  if (end < 1 || end > MAX_HEADER_CHARS) throw new InvalidToken()
+  let header: unknown
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, end), 'base64url').toString('utf8'))
+  } catch {
+    throw new InvalidToken()
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new InvalidToken()
+  const { kid } = header as { kid?: unknown }
+  if (kid === undefined) return undefined
+  if (typeof kid !== 'string') throw new InvalidToken()
+  return kid
+}
+
+/** Time claims, and the types fast-jwt does not check (it validates only the claims it has a rule for). */
 function claimsOf(payload: Record<string, unknown>, nowMs: number, toleranceMs: number): AccessClaims {
-  const { iss, sub, exp, iat, jti, scope } = payload
+  const { iss, sub, exp, iat, nbf, jti, scope, client_id: clientId } = payload
   if (typeof iss !== 'string' || typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || typeof scope !== 'string') {
     throw new InvalidToken()
   }
-  if (typeof exp !== 'number' || typeof iat !== 'number' || !Number.isFinite(iat)) throw new InvalidToken()
+  if (typeof exp !== 'number' || !Number.isFinite(exp) || typeof iat !== 'number' || !Number.isFinite(iat)) throw new InvalidToken()
+  if (nowMs > exp * 1000 + toleranceMs) throw new InvalidToken()                 // expired (RFC 7519 §4.1.4)
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nowMs < nbf * 1000 - toleranceMs)) {
+    throw new InvalidToken()                                                      // not yet valid (§4.1.5)
+  }
   // A token "issued" in the future comes from a skewed or forged issuer (RFC 7519 §4.1.6).
   if (iat * 1000 > nowMs + toleranceMs) throw new InvalidToken()
-  return { iss, sub, exp, iat, jti, scope: parseScope(scope) }
+  if (clientId !== undefined && typeof clientId !== 'string') throw new InvalidToken()
+  return { iss, sub, exp, iat, jti, scope: parseScope(scope), ...(clientId === undefined ? {} : { client_id: clientId }) }
 }

@@ -1,11 +1,16 @@
 import type { AccessClaims, AccessTokens } from './access-token.js'
 import { extractBearerToken } from './bearer.js'
 import { InactiveUser, InvalidToken } from './errors.js'
-import type { UserStore } from './ports.js'
+import type { RevokedTokenStore, UserStore } from './ports.js'
 import { assertScopes } from './scopes.js'
 import type { UserRecord } from './user.js'
 
-export interface AuthDeps { tokens: AccessTokens; users: UserStore }
+export interface AuthDeps {
+  tokens: AccessTokens
+  users: UserStore
+  /** Access tokens revoked by `jti` (RFC 7009). Absent: no per-token revocation (a library user's choice). */
+  revokedTokens?: Pick<RevokedTokenStore, 'isRevoked'> | undefined
+}
 
 export interface Authenticated { user: UserRecord; claims: AccessClaims }
 
@@ -17,6 +22,7 @@ export interface Authenticated { user: UserRecord; claims: AccessClaims }
 export async function authenticate(header: string | undefined, required: readonly string[], deps: AuthDeps): Promise<Authenticated> {
   const token = extractBearerToken(header)                      // RFC 6750 §2.1; NotAuthenticated
   const claims = verifyFor(token, required, deps.tokens)        // alg pinned, signature before claims
+  await assertNotRevokedJti(claims, deps.revokedTokens, required) // POST /revoke'd: one indexed lookup
   const user = await deps.users.findById(claims.sub)            // a deleted user's token is just invalid
   if (user === null) throw new InvalidToken(required)
   assertNotRevoked(claims, user, required)                      // logout-all / password change
@@ -37,4 +43,9 @@ function verifyFor(token: string, required: readonly string[], tokens: AccessTok
 /** Tokens issued before the user's tokens-not-before (epoch seconds) no longer count. */
 function assertNotRevoked(claims: AccessClaims, user: UserRecord, required: readonly string[]): void {
   if (user.tokensNotBefore !== null && claims.iat < user.tokensNotBefore) throw new InvalidToken(required)
+}
+
+/** An access token revoked at /revoke is refused until it expires (RFC 7009 §2). */
+async function assertNotRevokedJti(claims: AccessClaims, revoked: AuthDeps['revokedTokens'], required: readonly string[]): Promise<void> {
+  if (revoked !== undefined && await revoked.isRevoked(claims.jti)) throw new InvalidToken(required)
 }

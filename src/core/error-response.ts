@@ -1,6 +1,6 @@
 import {
-  AuthError, InsufficientScope, InvalidCredentials, InvalidToken, NotAuthenticated,
-  ServiceUnavailable, ValidationFailed,
+  AuthError, InsufficientScope, InvalidClient, InvalidCredentials, InvalidToken, NotAuthenticated,
+  ServiceUnavailable, TooManyRequests, ValidationFailed,
 } from './errors.js'
 
 export interface ErrorResponse {
@@ -20,6 +20,9 @@ function bearerChallenge(params: Record<string, string | undefined>): string {
     .map(([key, value]) => `${key}=${quote(value)}`)
   return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`
 }
+
+/** The challenge of an invalid_client answer (RFC 7617 §2). */
+export const CLIENT_CHALLENGE = 'Basic realm="tessera"'
 
 /**
  * THE mapping from errors to HTTP. Known errors keep their status and fixed message; anything
@@ -48,7 +51,11 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     // Token-endpoint errors: FastAPI's `detail` plus the RFC 6749 §5.2 fields.
     body = { detail: err.detail, error: err.code, error_description: err.detail }
     if (err instanceof InvalidCredentials) headers['www-authenticate'] = 'Bearer'
+    // RFC 6749 §5.2 asks for the scheme the client used; RFC 9110 §15.5.2 for a challenge on
+    // every 401. Basic is the one scheme client authentication has (client_secret_post is not
+    // an HTTP scheme), so it is the challenge either way.
+    if (err instanceof InvalidClient) headers['www-authenticate'] = CLIENT_CHALLENGE
   }
-  if (err instanceof ServiceUnavailable) headers['retry-after'] = String(err.retryAfterSeconds)
+  if (err instanceof ServiceUnavailable || err instanceof TooManyRequests) headers['retry-after'] = String(err.retryAfterSeconds)
   return { status: err.status, headers, body }
 }

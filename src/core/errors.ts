@@ -85,12 +85,45 @@ export class InvalidRequest extends AuthError {
   override readonly code = 'invalid_request'
 }
 
+/**
+ * A refresh token that was already exchanged was presented again (RFC 9700 §4.14.2): its family
+ * has been revoked. Answered exactly as any other invalid_grant; the facts are for the audit log.
+ */
+export class RefreshTokenReused extends InvalidGrant {
+  constructor(readonly userId: string, readonly clientId: string | null, readonly familyId: string) {
+    super('Invalid refresh token')
+  }
+}
+
+/**
+ * Client authentication failed: unknown client, wrong or missing secret (RFC 6749 §5.2). 401
+ * with a `Basic` challenge, as HTTP requires of every 401 (RFC 9110 §15.5.2).
+ */
+export class InvalidClient extends AuthError {
+  readonly status = 401
+  override readonly code = 'invalid_client'
+  constructor(detail = 'Client authentication failed', readonly clientId: string | null = null) { super(detail) }
+}
+
+/** The authenticated client may not use this grant type (RFC 6749 §5.2). */
+export class UnauthorizedClient extends AuthError {
+  readonly status = 400
+  override readonly code = 'unauthorized_client'
+  constructor(detail = 'The client is not allowed to use this grant type') { super(detail) }
+}
+
 // ---- Resources ----
 
 /** FastAPI-shaped 422: the body's `detail` is the list of issues. */
 export class ValidationFailed extends AuthError {
   readonly status = 422
   constructor(readonly issues: ValidationIssue[]) { super('Validation failed') }
+}
+
+/** The current password given to change it is wrong: 400, not 401, since the bearer token is fine. */
+export class IncorrectPassword extends AuthError {
+  readonly status = 400
+  constructor() { super('Incorrect password') }
 }
 
 export class Conflict extends AuthError {
@@ -121,6 +154,22 @@ export class PayloadTooLarge extends AuthError {
 export class UnsupportedMediaType extends AuthError {
   readonly status = 415
   constructor() { super('Unsupported media type') }
+}
+
+/** This client has made too many attempts (RFC 6585 §4): retry after `retryAfterSeconds`. */
+export class TooManyRequests extends AuthError {
+  readonly status = 429
+  constructor(readonly retryAfterSeconds: number, detail = 'Too many requests, retry later') { super(detail) }
+}
+
+/**
+ * Failed logins for this username from this address (or from this address at all) went over the
+ * limit. `slow_down` is the token endpoint's registered "too fast, back off" code (RFC 8628 §3.5).
+ * The answer is the same whether or not the username exists.
+ */
+export class TooManyLoginFailures extends TooManyRequests {
+  override readonly code = 'slow_down'
+  constructor(retryAfterSeconds: number) { super(retryAfterSeconds, 'Too many failed login attempts, retry later') }
 }
 
 /** Capacity is exhausted (the hashing queue is full, the database is unreachable): retry later. */

@@ -5,27 +5,83 @@ export {
   AuthError, type ValidationIssue, NotAuthenticated, InvalidToken, InsufficientScope, InactiveUser,
   InvalidCredentials, InvalidGrant, InvalidScope, UnsupportedGrantType, InvalidRequest, ValidationFailed,
   Conflict, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable,
+  TooManyRequests, TooManyLoginFailures, RefreshTokenReused, InvalidClient, UnauthorizedClient, IncorrectPassword,
 } from './errors.js'
-export { type ErrorResponse, toErrorResponse } from './error-response.js'
+export { type ErrorResponse, toErrorResponse, CLIENT_CHALLENGE } from './error-response.js'
 export {
   type UserRecord, type PublicUser, type NewUser, type ItemRecord, type NewItem, type PublicItem,
   toPublicUser, toPublicItem, normalizeUsername, USERNAME_MIN, USERNAME_MAX,
 } from './user.js'
-export type { UserStore, ItemStore, SettingsStore, Store } from './ports.js'
+export type { UserStore, UserSearch, UserPage, UserChanges, ItemStore, SettingsStore, Store } from './ports.js'
 export {
-  SCOPES, type Scope, DEFAULT_USER_SCOPES, isScope, parseScope, formatScope, grantScopes, assertScopes,
+  SCOPES, type Scope, DEFAULT_USER_SCOPES, PRIVILEGED_SCOPES, isScope, isPrivilegedScope, parseScope, formatScope, grantScopes, assertScopes,
 } from './scopes.js'
 export { extractBearerToken } from './bearer.js'
 export {
   type AccessClaims, type IssuedAccessToken, type AccessTokenOptions, type AccessTokens, createAccessTokens,
 } from './access-token.js'
 export { type HashAdmissionOptions, HashAdmission } from './hash-admission.js'
+export { type Metrics, noMetrics, countLoginError } from './metrics.js'
 export { ARGON2ID_PARAMS, type PasswordVerification, type PasswordHasher, createPasswordHasher } from './password.js'
 export { PASSWORD_MIN_CHARS, assertPasswordAcceptable, assertPasswordWithinLimit } from './password-policy.js'
 export { type AuthDeps, type Authenticated, authenticate } from './authenticate.js'
 export {
   type PasswordGrantRequest, type TokenResponse, type PasswordGrantDeps, passwordGrant,
 } from './password-grant.js'
-export { type RegistrationRequest, type RegistrationDeps, registerUser } from './registration.js'
+export { type RegistrationRequest, type RegistrationDeps, type AccountOptions, registerUser } from './registration.js'
 export { TUTORIAL_SECRET_KEY, assertUsableSecretKey, resolveSecretKey } from './secret-key.js'
 export { seedDemo } from './demo.js'
+export {
+  AUDIT_EVENTS, type Audit, type AuditContext, type AuditEvent, type AuditEventName, type AuditFilter, type AuditRecord,
+  type PublicAuditEntry, toPublicAuditEntry,
+} from './audit.js'
+export type {
+  RefreshTokenRecord, NewRefreshToken, RefreshTokenStore, RevokedTokenStore, ClientType, ClientRecord, NewClient, ClientStore,
+  SigningAlgorithm, SigningKeyStatus, SigningKeyRecord, SigningKeyStore, AuditStore,
+} from './ports.js'
+export type { IssueOptions } from './access-token.js'
+export { ACCESS_TOKEN_TYP } from './access-token.js'
+export {
+  SIGNING_ALGORITHMS, DEFAULT_SIGNING_ALGORITHM, RSA_MIN_BITS, EMPTY_KEY_SET, type PublicJwk, type VerificationKey,
+  type ActiveSigningKey, type KeySet, isSigningAlgorithm, jwkThumbprint, generateSigningKey, buildKeySet,
+} from './signing-keys.js'
+export {
+  type SigningKeys, type SigningKeyRing, type SigningKeyRingOptions, fixedSigningKeys, openSigningKeyRing,
+} from './signing-key-ring.js'
+export {
+  type KeyRotationDeps, type SigningKeySummary, type RotateRequest, summarizeSigningKey, listSigningKeys, addSigningKey,
+  rotateSigningKey, retireSigningKey,
+} from './key-rotation.js'
+export {
+  type AdminDeps, type Actor, type UserUpdate, type UserUpdated,
+  findUserOrNotFound, updateUser, resetPassword, deleteUser,
+} from './admin.js'
+export {
+  type ThrottleRule, type ThrottleStore, type FailOpenOptions, lockoutFor, throttleKey, retryAfterSeconds, failOpen,
+} from './throttle.js'
+export { clientNetwork } from './client-network.js'
+export {
+  type LoginLimitPolicy, type LoginAttempt, type LoginLimiter, MAX_LOCKOUT_SECONDS, LOCKOUT_MEMORY_SECONDS,
+  createLoginLimiter, throttledLogin,
+} from './login-limiter.js'
+export { type RegistrationLimiter, createRegistrationLimiter } from './registration-limiter.js'
+export { tokenResponse } from './token-response.js'
+export {
+  REFRESH_TOKEN_BYTES, type RefreshPolicy, type RefreshBinding, type MintedRefreshToken, type RefreshTokenState,
+  generateRefreshToken, hashRefreshToken, hasRefreshTokenShape, mintRefreshToken, refreshTokenExpiry, refreshTokenState,
+} from './refresh-token.js'
+export { type SessionDeps, mayRefresh, startSession, tokensNotBeforeAt, endAllSessions } from './sessions.js'
+export { type RefreshGrantRequest, type RefreshGrantDeps, type RefreshGrantResult, refreshGrant } from './refresh-grant.js'
+export {
+  GRANT_TYPES, type GrantType, CLIENT_TYPES, DEFAULT_CLIENT_GRANT_TYPES, type ClientRegistration, type RegisteredClient,
+  isGrantType, generateClientId, generateClientSecret, hashClientSecret, clientSecretMatches, clientAllows, registerClient, rotateClientSecret,
+} from './client.js'
+export {
+  type ClientAuthMethod, CLIENT_AUTH_METHODS, type ClientCredentials, type ClientForm, readClientCredentials, authenticateClient,
+} from './client-auth.js'
+export {
+  type ClientCredentialsRequest, type ClientCredentialsResult, clientCredentialsGrant,
+} from './client-credentials-grant.js'
+export { type RevocationDeps, type Revocation, revokeToken, isClientToken } from './revocation.js'
+export { type Introspection, type IntrospectionDeps, introspect } from './introspection.js'
+export { type PasswordChangeRequest, type PasswordChangeDeps, changePassword } from './password-change.js'

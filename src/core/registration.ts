@@ -3,7 +3,7 @@ import { ValidationFailed } from './errors.js'
 import type { PasswordHasher } from './password.js'
 import { passwordIssues } from './password-policy.js'
 import type { UserStore } from './ports.js'
-import { DEFAULT_USER_SCOPES } from './scopes.js'
+import { DEFAULT_USER_SCOPES, type Scope } from './scopes.js'
 import { USERNAME_MAX, USERNAME_MIN, type UserRecord } from './user.js'
 
 export interface RegistrationRequest { username: string; password: string; email?: string | null; full_name?: string | null }
@@ -11,10 +11,17 @@ export interface RegistrationRequest { username: string; password: string; email
 export interface RegistrationDeps { users: UserStore; hasher: PasswordHasher; passwordMaxBytes: number }
 
 /**
+ * What the account starts with. Open registration gives everyone the defaults; an administrator
+ * (the admin API, `tessera users add`) may say otherwise. Applied at insert, so the account never
+ * exists, even for a moment, with more than it was meant to have.
+ */
+export interface AccountOptions { scopes?: readonly Scope[]; disabled?: boolean }
+
+/**
  * Open registration (SPEC.md "Users"): validate everything first and report every field at once,
  * as pydantic does; only then pay for a hash. A taken name surfaces as the store's Conflict (409).
  */
-export async function registerUser(request: RegistrationRequest, deps: RegistrationDeps): Promise<UserRecord> {
+export async function registerUser(request: RegistrationRequest, deps: RegistrationDeps, account: AccountOptions = {}): Promise<UserRecord> {
   const username = request.username.normalize('NFKC')             // one spelling per name (UAX #15)
   const email = request.email ?? null
   const issues = [
@@ -25,7 +32,8 @@ export async function registerUser(request: RegistrationRequest, deps: Registrat
   if (issues.length > 0) throw new ValidationFailed(issues)
   const passwordHash = await deps.hasher.hash(request.password)
   return deps.users.create({
-    username, passwordHash, email, fullName: request.full_name ?? null, disabled: false, scopes: [...DEFAULT_USER_SCOPES],
+    username, passwordHash, email, fullName: request.full_name ?? null,
+    disabled: account.disabled ?? false, scopes: [...(account.scopes ?? DEFAULT_USER_SCOPES)],
   })                                                               // Conflict('Username already registered') passes through
 }
 
@@ -60,7 +68,8 @@ function usernameIssues(username: string, input: string): ValidationIssue[] {
  */
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/
 
-function emailIssues(email: string | null): ValidationIssue[] {
+/** The e-mail shape check registration applies, for other writers of the field (the admin API). */
+export function emailIssues(email: string | null): ValidationIssue[] {
   if (email === null || (email.length <= 254 && EMAIL_SHAPE.test(email) && !UNPRINTABLE.test(email))) return []
   return [{ type: 'value_error', loc: ['body', 'email'], msg: 'value is not a valid email address', input: email }]
 }

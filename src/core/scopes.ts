@@ -7,12 +7,26 @@ import { InsufficientScope, InvalidScope } from './errors.js'
 export const SCOPES = {
   me: 'Read information about the current user',
   items: 'Read items',
+  'users:read': 'Read and search user accounts',
+  'users:write': 'Create, change and delete user accounts',
 } as const
 
 export type Scope = keyof typeof SCOPES
 
 /** Scopes a newly registered user may be granted, and the default grant when none is asked for. */
 export const DEFAULT_USER_SCOPES: readonly Scope[] = ['me', 'items']
+
+/**
+ * Scopes that reach other people's accounts (the admin API). A token carries one only when the
+ * user may have it AND the client asked for it by name: a login that asks for nothing gets the
+ * everyday scopes, so an administrator's ordinary session is not an administrative one
+ * (least privilege, RFC 9700 §2.3).
+ */
+export const PRIVILEGED_SCOPES: readonly Scope[] = ['users:read', 'users:write']
+
+export function isPrivilegedScope(scope: string): boolean {
+  return (PRIVILEGED_SCOPES as readonly string[]).includes(scope)
+}
 
 export function isScope(value: string): value is Scope {
   return Object.hasOwn(SCOPES, value)
@@ -30,13 +44,14 @@ export function formatScope(scopes: readonly string[]): string {
 
 /**
  * The granted set is requested ∩ allowed (the tutorial grants whatever is asked; a real server
- * must not). No request means the user's allowed scopes. An unknown scope is refused outright
- * rather than silently dropped, so a client learns of its typo.
+ * must not). No request means the user's allowed scopes minus the privileged ones, which are
+ * only ever granted by name. An unknown scope is refused outright rather than silently dropped,
+ * so a client learns of its typo.
  */
 export function grantScopes(requested: readonly string[], allowed: readonly Scope[]): Scope[] {
   const unknown = requested.filter((s) => !isScope(s))
   if (unknown.length > 0) throw new InvalidScope('Unknown scope requested')
-  if (requested.length === 0) return [...allowed]
+  if (requested.length === 0) return allowed.filter((s) => !isPrivilegedScope(s))
   return allowed.filter((s) => requested.includes(s))
 }
 

@@ -1,13 +1,15 @@
 // `tessera/fastify`: declare security once on a route; the guard and the OpenAPI entry follow.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { AccessTokens, UserStore } from '../core/index.js'
+import type { AccessTokens, RevokedTokenStore, UserStore } from '../core/index.js'
 import { DEFAULT_SECURITY_SCHEME, DEFAULT_TOKEN_URL, oauth2PasswordSecuritySchemes, type OAuth2PasswordScheme } from './openapi.js'
 import { protectRoute } from './route-auth.js'
 
 export interface TesseraAuthOptions {
   tokens: AccessTokens
   users: UserStore
+  /** Access tokens revoked by `jti` (RFC 7009): checked on every request when given. */
+  revokedTokens?: Pick<RevokedTokenStore, 'isRevoked'>
   /** Name of the OpenAPI security scheme routes list (default `OAuth2PasswordBearer`, as FastAPI). */
   securityScheme?: string
   /** The token endpoint the scheme points the docs at (default `token`, as FastAPI's tutorial). */
@@ -44,7 +46,7 @@ async function tesseraAuthPlugin(fastify: FastifyInstance, options: TesseraAuthO
     securitySchemes: oauth2PasswordSecuritySchemes({ securityScheme, tokenUrl, ...(options.scopes ? { scopes: options.scopes } : {}) }),
   })
   // One hook reads each route's `config.auth` and derives both its guard and its `security`.
-  fastify.addHook('onRoute', (route) => protectRoute(route, securityScheme, { tokens, users }))
+  fastify.addHook('onRoute', (route) => protectRoute(route, securityScheme, { tokens, users, revokedTokens: options.revokedTokens }))
 }
 
 /**

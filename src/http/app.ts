@@ -1,19 +1,38 @@
 import { createRequire } from 'node:module'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
+import { noMetrics, type Metrics } from '../core/index.js'
 import { frameworkErrors, installErrorHandler, tesseraAuth } from '../fastify/index.js'
+import { installCors } from './cors.js'
 import type { AppDeps } from './deps.js'
 import { REQUEST_ID_HEADER, createLogger, requestIdFor } from './logger.js'
+import { PrometheusMetrics, installRequestMetrics, type HashLoad } from './metrics.js'
+import { adminAuditRoutes } from './routes/admin-audit.js'
+import { adminClientRoutes } from './routes/admin-clients.js'
+import { adminUserRoutes } from './routes/admin-users.js'
 import { docsRoutes, registerOpenApi } from './routes/docs.js'
 import { healthRoutes } from './routes/health.js'
 import { itemRoutes } from './routes/items.js'
+import { metadataRoutes } from './routes/metadata.js'
+import { metricsRoutes } from './routes/metrics.js'
+import { jwksRoutes } from './routes/jwks.js'
+import { revocationRoutes } from './routes/revocation.js'
+import { sessionRoutes } from './routes/sessions.js'
 import { statusRoutes } from './routes/status.js'
 import { tokenRoutes } from './routes/token.js'
 import { userRoutes } from './routes/users.js'
+import { installSecurityHeaders, withSecurityHeaders } from './security-headers.js'
 
-export interface BuildAppOptions extends AppDeps {
+export interface BuildAppOptions extends Omit<AppDeps, 'metrics'> {
   /** A pino logger to use as is, or where to write the app's own redacting logger (default stdout). */
   logger?: Logger | DestinationStream
+  /**
+   * Where routes count; default: a fresh PrometheusMetrics when config.metrics is on, else none.
+   * GET /metrics is served when config.metrics is on and this is a PrometheusMetrics.
+   */
+  metrics?: Metrics
+  /** The hash gate whose queue depth and in-flight count /metrics reports. */
+  admission?: HashLoad
 }
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -27,7 +46,11 @@ function isLogger(value: BuildAppOptions['logger']): value is Logger {
  * Order matters: the error handler, the OpenAPI collector and the auth plugin all watch routes
  * through onRoute hooks, so they are in place before the first route.
  */
-export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance> {
+  const metrics = given.metrics ?? (given.config.metrics ? new PrometheusMetrics() : noMetrics)
+  const options: BuildAppOptions & AppDeps = { ...given, metrics }
+  const prometheus = given.config.metrics && metrics instanceof PrometheusMetrics ? metrics : null
+  if (prometheus !== null && given.admission !== undefined) prometheus.watchHashAdmission(given.admission)
   const { config, store, tokens } = options
   const logger: FastifyBaseLogger = isLogger(options.logger) ? options.logger : createLogger(config, options.logger)
   const app = Fastify({
@@ -37,11 +60,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
     genReqId: requestIdFor,
-    frameworkErrors,
+    // request.ip is the client behind the load balancer only for the hops config says to believe.
+    trustProxy: typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
+    frameworkErrors: withSecurityHeaders(frameworkErrors, { hsts: config.hsts }),
     ajv: {
       customOptions: {
         // pydantic reports every invalid field at once. Safe here: request schemas are small
-        // objects with no arrays and bodies are capped by bodyLimit.
+        // objects, their arrays are bounded (maxItems) and bodies are capped by bodyLimit.
         allErrors: true,
         // pydantic refuses 123 for a str field (string_type); ajv's default would turn it into "123".
         coerceTypes: false,
@@ -54,17 +79,28 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   installErrorHandler(app)
   // Echoed on every answer, errors included, so a client's report can be found in the logs.
   app.addHook('onRequest', async (request, reply) => { reply.header(REQUEST_ID_HEADER, request.id) })
+  installSecurityHeaders(app, { hsts: config.hsts })
+  installCors(app, config.corsOrigins)
+  if (prometheus !== null) installRequestMetrics(app, prometheus)
   // JSON is the only body outside /token (which reads forms): text/plain is refused with 415 too.
   app.removeContentTypeParser('text/plain')
 
   await registerOpenApi(app, { title: 'Tessera', version })
-  await app.register(tesseraAuth, { tokens, users: store.users })
+  await app.register(tesseraAuth, { tokens, users: store.users, revokedTokens: store.revokedTokens })
 
   await app.register(tokenRoutes, options)
+  await app.register(revocationRoutes, options)
+  await app.register(sessionRoutes, options)
+  await app.register(metadataRoutes, options)
   await app.register(userRoutes, options)
   await app.register(itemRoutes, options)
+  await app.register(adminUserRoutes, options)
+  await app.register(adminClientRoutes, options)
+  await app.register(adminAuditRoutes, options)
   await app.register(statusRoutes)
   await app.register(healthRoutes, options)
+  if (prometheus !== null) await app.register(metricsRoutes, { metrics: prometheus, token: config.metricsToken })
+  await app.register(jwksRoutes, options)
   await app.register(docsRoutes)
 
   await app.ready()

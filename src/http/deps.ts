@@ -1,5 +1,5 @@
 import type { Config } from '../config.js'
-import type { AccessTokens, PasswordHasher, Store } from '../core/index.js'
+import type { AccessTokens, Clock, Metrics, PasswordHasher, SigningKeys, Store, ThrottleStore } from '../core/index.js'
 
 /** What Tessera's routes are built from: passed in by buildApp, never looked up. */
 export interface AppDeps {
@@ -7,4 +7,25 @@ export interface AppDeps {
   store: Store
   tokens: AccessTokens
   hasher: PasswordHasher
+  /** Time for audit entries and session cut-offs (default: the system clock); tests freeze it. */
+  clock?: Clock | undefined
+  /**
+   * The signing keys `tokens` uses, published at /.well-known/jwks.json. Absent: HS256 only,
+   * and the JWKS is empty.
+   */
+  signingKeys?: SigningKeys | undefined
+  /** What routes count (logins, tokens); buildApp supplies one when the caller does not. */
+  metrics: Metrics
+  /** The shared Redis connection when TESSERA_REDIS_URL is set: GET /readyz pings it. */
+  redis?: Pingable | undefined
+  /**
+   * Where brute-force limits are counted: Redis when TESSERA_REDIS_URL is set (shared by every
+   * instance). Absent: in this process's memory (see src/http/limits.ts).
+   */
+  throttle?: ThrottleStore | undefined
+}
+
+/** Anything GET /readyz can ask "are you there?" (an ioredis client is one). */
+export interface Pingable {
+  ping(): Promise<unknown>
 }

@@ -9,7 +9,7 @@ import { USERNAME_MAX, USERNAME_MIN } from '../core/index.js'
  * pydantic shape, so they are not repeated here.
  */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 /**
  * Text a database can store as given: no NUL (PostgreSQL refuses it in text) and no lone UTF-16
@@ -17,19 +17,23 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
  * than a 500 or a silently altered value from the store. ajv matches patterns with the `u` flag,
  * so a surrogate pair (an emoji) is one code point and passes.
  */
-const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF]*$'
+export const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF]*$'
 /** An item's name is a key shown in lists: no control characters either. */
 const ITEM_KEY = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]+$'
 
 // ---- POST /token: FastAPI's OAuth2PasswordRequestForm ----
 
 export const TokenForm = Type.Object({
-  grant_type: Type.Optional(Type.String({ description: 'Only `password` is supported; absent means `password`.' })),
+  grant_type: Type.Optional(Type.String({
+    description: '`password` (absent means `password`), `refresh_token` or `client_credentials`. '
+      + 'Only the password grant needs `username` and `password`.',
+  })),
   username: Type.String(),
   password: Type.String({ format: 'password' }),
   scope: Type.Optional(Type.String({ description: 'Space-separated scopes; absent means all the user may have.' })),
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String({ format: 'password' })),
+  refresh_token: Type.Optional(Type.String({ format: 'password', description: 'For `grant_type=refresh_token`.' })),
 }, { title: 'Body_login_for_access_token_token_post' })
 export type TokenForm = Static<typeof TokenForm>
 
@@ -39,6 +43,7 @@ export const TokenResponse = Type.Object({
   token_type: Type.Literal('bearer'),
   expires_in: Type.Integer(),
   scope: Type.String(),
+  refresh_token: Type.Optional(Type.String({ description: 'Opaque; exchanged at /token with grant_type=refresh_token, which returns a new one.' })),
 }, { title: 'Token' })
 
 // ---- Users ----

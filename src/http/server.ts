@@ -1,12 +1,18 @@
 import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
 import type { DestinationStream, Logger } from 'pino'
-import type { Config } from '../config.js'
+import { postgresOptions, type Config } from '../config.js'
 import {
-  HashAdmission, createAccessTokens, createPasswordHasher, resolveSecretKey, seedDemo, systemClock, type Clock,
+  HashAdmission, createAccessTokens, createPasswordHasher, noMetrics, resolveSecretKey, seedDemo, systemClock, type Clock,
+  type SigningKeyRing,
 } from '../core/index.js'
-import { openStore } from '../storage/index.js'
+import { MemoryThrottleStore, RedisThrottleStore, openStore } from '../storage/index.js'
 import { buildApp } from './app.js'
+import { startHousekeeping } from './housekeeping.js'
 import { createLogger } from './logger.js'
+import { PrometheusMetrics } from './metrics.js'
+import { connectRedis } from './redis-connection.js'
+import { openServerSigningKeys } from './signing-keys.js'
 
 export interface ServerOptions {
   /** A pino logger to use, or where the server's own redacting logger writes (default stdout). */
@@ -46,20 +52,29 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const logger = isLogger(options.logger) ? options.logger : createLogger(config, options.logger)
   const clock = options.clock ?? systemClock
 
-  const store = await openStore(config.databaseUrl, { clock })              // applies pending migrations
+  const store = await openStore(config.databaseUrl, { clock, postgres: postgresOptions(config) })              // applies pending migrations
+  let signingKeys: SigningKeyRing | undefined
+  let redis: Redis | null = null
   try {
+    redis = await connectRedis(config, logger)                            // null without TESSERA_REDIS_URL
+    // Brute-force limits: shared by every instance through Redis, else kept in this process.
+    const throttle = redis === null ? new MemoryThrottleStore({ clock }) : new RedisThrottleStore(redis, `${config.redisKeyPrefix}throttle:`)
     const secret = await resolveSecretKey(config.secretKey, store.settings)
     if (secret.generated) logger.info('generated a signing key and stored it in the database; tokens survive restarts')
+    signingKeys = await openServerSigningKeys(store.signingKeys, config, clock, logger)
     const tokens = createAccessTokens({
-      secretKey: secret.key, issuer: config.issuer, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock,
+      secretKey: secret.key, issuer: config.issuer, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock, signingKeys,
     })
-    const admission = new HashAdmission({ concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit })
+    const metrics = config.metrics ? new PrometheusMetrics() : noMetrics
+    const admission = new HashAdmission({
+      concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit, onAdmitted: (seconds) => metrics.hashAdmitted(seconds),
+    })
     const hasher = createPasswordHasher({ admission })
     if (config.demo) {
       await seedDemo({ users: store.users, items: store.items, hasher })
       logger.warn('demo mode: the tutorial users johndoe and alice exist with their published passwords')
     }
-    const app = await buildApp({ config, store, tokens, hasher, logger })
+    const app = await buildApp({ config, store, tokens, hasher, clock, logger, signingKeys, metrics, admission, redis: redis ?? undefined, throttle })
     let url: string
     try {
       url = await listen(app, config)
@@ -68,8 +83,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       throw err
     }
     logger.info({ url }, `Tessera listening on ${url}`)
-    return withShutdown(app, () => store.close(), url, logger, options.handleSignals ?? true)
+    const housekeeping = startHousekeeping(store, clock, logger)             // expired refresh tokens and revoked jtis
+    const keys = signingKeys
+    const shared = redis
+    return withShutdown(app, () => { housekeeping.stop(); keys.close(); shared?.disconnect(); return store.close() }, url, logger, options.handleSignals ?? true)
   } catch (err) {
+    signingKeys?.close()
+    redis?.disconnect()
     await store.close()
     throw err
   }

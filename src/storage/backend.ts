@@ -20,10 +20,21 @@ export interface Backend {
    */
   findUserRowById?(id: string): Promise<UserRow | undefined>
   /**
+   * `revokedTokens.isRevoked` also runs on every authenticated request; the same kind of fast
+   * path. Absent: the shared Kysely query.
+   */
+  isJtiRevoked?(jti: string): Promise<boolean>
+  /**
    * Runs the migrator holding a database-wide write lock, committing only if it succeeds, so two
    * processes starting on one fresh database cannot both migrate. Absent: the migrator's own
    * locking (Kysely's PostgreSQL adapter takes an advisory lock and runs DDL in a transaction).
    */
   withMigrationLock?<T>(run: () => Promise<T>): Promise<T>
+  /**
+   * Whether `text` can be stored at all (PostgreSQL text cannot hold NUL). A search for an
+   * unrepresentable value can answer "nothing" without asking; any query that sends one anyway
+   * is refused with a 422 by the backend. Absent: everything can.
+   */
+  representable?(text: string): boolean
   close(): Promise<void>
 }

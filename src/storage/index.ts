@@ -1,1 +1,4 @@
 export { openStore, migrateToLatest, type OpenStoreOptions } from './open-store.js'
+export { MemoryThrottleStore, type MemoryThrottleStoreOptions, DEFAULT_MAX_KEYS } from './memory-throttle-store.js'
+export { RedisThrottleStore, DEFAULT_THROTTLE_PREFIX } from './redis-throttle-store.js'
+export { createRedisClient, redisReady, type RedisClientOptions } from './redis.js'

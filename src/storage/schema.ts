@@ -9,6 +9,11 @@ export interface Database {
   users: UsersTable
   items: ItemsTable
   settings: SettingsTable
+  clients: ClientsTable
+  refresh_tokens: RefreshTokensTable
+  revoked_tokens: RevokedTokensTable
+  audit_log: AuditLogTable
+  signing_keys: SigningKeysTable
 }
 
 export interface UsersTable {
@@ -41,6 +46,70 @@ export interface ItemsTable {
 export interface SettingsTable {
   key: string
   value: string
+}
+
+export interface AuditLogTable {
+  id: Generated<number>
+  /** Epoch milliseconds. */
+  at: number
+  event: string
+  user_id: string | null
+  username: string | null
+  client_id: string | null
+  actor_id: string | null
+  ip: string | null
+  user_agent: string | null
+  /** JSON object of small, secret-free facts. */
+  details: string
+}
+
+/** Registered OAuth clients (RFC 6749 §2). Lists are space-separated; times epoch ms. */
+export interface ClientsTable {
+  id: string
+  name: string
+  /** 'confidential' | 'public'. */
+  type: string
+  /** SHA-256 hex of the secret; null for public clients. */
+  secret_hash: string | null
+  grant_types: string
+  scopes: string
+  created_at: number
+}
+
+/** Refresh tokens by SHA-256 hex only; epoch-ms times (see RefreshTokenRecord). */
+export interface RefreshTokensTable {
+  id: string
+  family_id: string
+  token_hash: string
+  user_id: string
+  client_id: string | null
+  scopes: string
+  created_at: number
+  expires_at: number
+  idle_expires_at: number
+  rotated_at: number | null
+  revoked_at: number | null
+}
+
+/** Access tokens revoked by `jti` (RFC 7009), kept until they would have expired (epoch ms). */
+export interface RevokedTokensTable {
+  jti: string
+  expires_at: number
+}
+
+/** Asymmetric signing keys (see SigningKeyRecord): kid is the RFC 7638 thumbprint. */
+export interface SigningKeysTable {
+  kid: string
+  /** 'EdDSA' | 'ES256' | 'RS256'. */
+  algorithm: string
+  /** PKCS#8 PEM: never leaves the server. */
+  private_key_pem: string
+  /** The public JWK as JSON text. */
+  public_jwk: string
+  /** 'active' | 'verifying' | 'retired'. */
+  status: string
+  /** Epoch milliseconds. */
+  created_at: number
 }
 
 export type UserRow = Selectable<UsersTable>

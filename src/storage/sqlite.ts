@@ -51,9 +51,11 @@ export async function openSqliteBackend(url: string): Promise<Backend> {
 
   // The per-request lookup, prepared once. Kysely's SQLite driver compiles the query and calls
   // prepare() on every execution; this skips both. Safe beside Kysely on the one connection:
-  // better-sqlite3 runs each statement synchronously, and the stores never hold a transaction
-  // open across an await (only migrations do, before the store is handed out).
+  // better-sqlite3 runs each statement synchronously, and these statements only read, so one
+  // that runs while a Kysely transaction holds the connection (refresh-token rotation) changes
+  // nothing it could roll back.
   let byId: Sqlite.Statement<[string], UserRow> | undefined
+  let revokedJti: Sqlite.Statement<[string], { one: number }> | undefined
 
   return {
     db,
@@ -62,6 +64,10 @@ export async function openSqliteBackend(url: string): Promise<Backend> {
     async findUserRowById(id) {
       byId ??= raw.prepare<[string], UserRow>(`select ${USER_COLUMNS.join(', ')} from users where id = ?`)
       return byId.get(id)
+    },
+    async isJtiRevoked(jti) {
+      revokedJti ??= raw.prepare<[string], { one: number }>('select 1 as one from revoked_tokens where jti = ?')
+      return revokedJti.get(jti) !== undefined
     },
     // BEGIN IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another
     // process's migration); SQLite's DDL is transactional, so a failed migration leaves nothing.

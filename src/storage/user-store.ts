@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely'
 import type { Clock } from '../core/clock.js'
 import { Conflict } from '../core/errors.js'
-import type { UserStore } from '../core/ports.js'
+import type { UserChanges, UserStore } from '../core/ports.js'
 import { DEFAULT_USER_SCOPES, formatScope, isScope, parseScope } from '../core/scopes.js'
 import { normalizeUsername, type NewUser, type UserRecord } from '../core/user.js'
 import type { Backend } from './backend.js'
-import { USER_COLUMNS, type UserRow } from './schema.js'
+import { USER_COLUMNS, type Database, type UserRow } from './schema.js'
 
 function toUserRecord(row: UserRow): UserRecord {
   return {
@@ -28,6 +29,37 @@ function storedScopes(scopes: readonly string[]): string {
   const unknown = scopes.filter((s) => !isScope(s))
   if (unknown.length > 0) throw new TypeError('NewUser.scopes contains an unknown scope')
   return formatScope([...new Set(scopes)])
+}
+
+/** `%text%` for LIKE, with LIKE's own wildcards in `text` taken literally (ESCAPE '\\'). */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`
+}
+
+/**
+ * The search condition: the username through its normalised column (so "ＪＯＨＮ" finds john),
+ * email and full name through lower(), which folds ASCII case on every backend. Written as plain
+ * LIKE ... ESCAPE, which SQLite and PostgreSQL read alike.
+ */
+function matching(query: string) {
+  return (eb: ExpressionBuilder<Database, 'users'>): Expression<SqlBool> => {
+    const name = containing(normalizeUsername(query))
+    const text = containing(query.toLowerCase())
+    return eb.or([
+      sql<SqlBool>`${eb.ref('username_normalized')} like ${name} escape '\\'`,
+      sql<SqlBool>`lower(${eb.ref('email')}) like ${text} escape '\\'`,
+      sql<SqlBool>`lower(${eb.ref('full_name')}) like ${text} escape '\\'`,
+    ])
+  }
+}
+
+function changedColumns(changes: UserChanges) {
+  return {
+    ...(changes.email === undefined ? {} : { email: changes.email }),
+    ...(changes.fullName === undefined ? {} : { full_name: changes.fullName }),
+    ...(changes.disabled === undefined ? {} : { disabled: changes.disabled ? 1 : 0 }),
+    ...(changes.scopes === undefined ? {} : { scopes: storedScopes(changes.scopes) }),
+  }
 }
 
 export function createUserStore(backend: Backend, clock: Clock): UserStore {
@@ -55,6 +87,7 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
     },
 
     async findByUsername(username) {
+      if (backend.representable?.(username) === false) return null // no stored name can hold it
       const row = await db
         .selectFrom('users')
         .select(USER_COLUMNS)
@@ -95,6 +128,29 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
     async list() {
       const rows = await db.selectFrom('users').select(USER_COLUMNS).orderBy('username_normalized').execute()
       return rows.map(toUserRecord)
+    },
+
+    async search({ query, limit, offset }) {
+      // A NUL cannot be stored where text cannot hold it, so nothing there can contain it.
+      if (query !== undefined && backend.representable?.(query) === false) return { users: [], total: 0 }
+      const filtered = query === undefined || query === '' ? null : matching(query)
+      let rows = db.selectFrom('users')
+      if (filtered !== null) rows = rows.where(filtered)
+      const [page, count] = await Promise.all([
+        rows.select(USER_COLUMNS).orderBy('username_normalized').limit(limit).offset(offset).execute(),
+        rows.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow(),
+      ])
+      return { users: page.map(toUserRecord), total: Number(count.total) }
+    },
+
+    async update(id, changes) {
+      const row = await db
+        .updateTable('users')
+        .set({ ...changedColumns(changes), updated_at: now() })
+        .where('id', '=', id)
+        .returning(USER_COLUMNS)
+        .executeTakeFirst()
+      return row === undefined ? null : toUserRecord(row)
     },
 
     updatePasswordHash: (id, passwordHash) => update(id, { password_hash: passwordHash }),

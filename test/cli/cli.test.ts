@@ -181,7 +181,7 @@ describe('usage and configuration errors', () => {
     [['users', 'add'], "error: missing required argument 'username'"],
     [['frobnicate'], "error: unknown command 'frobnicate'"],
     [['serve', '--port', '70000'], "error: option '--port <port>' argument '70000' is invalid. must be a whole number from 0 to 65535"],
-    [['users', 'add', 'erin', '--scopes', 'me admin'], "error: option '--scopes <scopes>' argument 'me admin' is invalid. unknown scope admin (known: me, items)"],
+    [['users', 'add', 'erin', '--scopes', 'me admin'], "error: option '--scopes <scopes>' argument 'me admin' is invalid. unknown scope admin (known: me, items, users:read, users:write)"],
   ])('tessera %j exits 2', async (args, message) => {
     const result = await tessera(args, { input: 'a fine password\n' })
     expect(result).toMatchObject({ code: 2, stdout: '' })

@@ -18,8 +18,8 @@ function setup(overrides: Partial<AccessTokenOptions> = {}) {
 
 const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
-/** A JWT built by hand the way PyJWT builds one: HS256 over the secret's UTF-8 bytes. */
-function hs256(payload: Record<string, unknown>, secret = SECRET, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }): string {
+/** A JWT built by hand the way PyJWT builds one: HS256 over the secret's UTF-8 bytes, typed as an access token (RFC 9068). */
+function hs256(payload: Record<string, unknown>, secret = SECRET, header: Record<string, unknown> = { alg: 'HS256', typ: 'at+jwt' }): string {
   const input = `${b64url(header)}.${b64url(payload)}`
   return `${input}.${createHmac('sha256', Buffer.from(secret, 'utf8')).update(input).digest('base64url')}`
 }
@@ -35,7 +35,7 @@ describe('issue', () => {
     const { tokens } = setup()
     const issued = tokens.issue('user-1', ['me', 'items'])
     expect(issued.expiresIn).toBe(1800)
-    expect(decodePart(issued.token, 0)).toEqual({ alg: 'HS256', typ: 'JWT' })
+    expect(decodePart(issued.token, 0)).toEqual({ alg: 'HS256', typ: 'at+jwt' }) // RFC 9068 §2.1; no kid in HS256 mode
     const payload = decodePart(issued.token, 1)
     expect(payload).toEqual({ iss: ISSUER, sub: 'user-1', iat: NOW_S, exp: NOW_S + 1800, jti: issued.claims.jti, scope: 'me items' })
     expect(issued.claims).toEqual({ iss: ISSUER, sub: 'user-1', iat: NOW_S, exp: NOW_S + 1800, jti: payload.jti, scope: ['me', 'items'] })
@@ -68,11 +68,41 @@ describe('verify', () => {
     expect(tokens.verify(issued.token)).toEqual(issued.claims)
   })
 
-  it('verifies a token made by Python\'s PyJWT (committed fixture, see test/fixtures/pyjwt-hs256.json)', () => {
+  it('verifies a token made by Python\'s PyJWT with typ at+jwt (committed fixture, see test/fixtures/pyjwt-hs256.json)', () => {
     const fixture = JSON.parse(readFileSync(new URL('../fixtures/pyjwt-hs256.json', import.meta.url), 'utf8'))
     const clock = fixedClock(fixture.claims.iat * 1000 + 60_000)
     const tokens = createAccessTokens({ secretKey: fixture.secretKey, issuer: fixture.claims.iss, expiresInSeconds: 1800, clock })
+    expect(decodePart(fixture.token, 0)).toEqual({ alg: 'HS256', typ: 'at+jwt' })
     expect(tokens.verify(fixture.token)).toEqual({ ...fixture.claims, scope: ['me', 'items'] })
+  })
+
+  it('refuses the same claims from PyJWT with its default typ JWT, as the tutorial\'s app mints them (RFC 9068 §4)', () => {
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/pyjwt-hs256.json', import.meta.url), 'utf8'))
+    const clock = fixedClock(fixture.claims.iat * 1000 + 60_000)
+    const tokens = createAccessTokens({ secretKey: fixture.secretKey, issuer: fixture.claims.iss, expiresInSeconds: 1800, clock })
+    expect(decodePart(fixture.tokenTypJwt, 0)).toEqual({ alg: 'HS256', typ: 'JWT' })
+    expect(() => tokens.verify(fixture.tokenTypJwt)).toThrow(InvalidToken)
+  })
+
+  it.each(['at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/AT+JWT'])('accepts the header type %j (media types compare case-insensitively)', (typ) => {
+    const { tokens } = setup()
+    expect(tokens.verify(hs256(CLAIMS, SECRET, { alg: 'HS256', typ })).sub).toBe('user-1')
+  })
+
+  it.each([['JWT'], ['jwt'], ['application/jwt'], ['at+jwt '], ['x-at+jwt'], [''], [42], [null]])('rejects the header type %j', (typ) => {
+    const { tokens } = setup()
+    expect(() => tokens.verify(hs256(CLAIMS, SECRET, { alg: 'HS256', typ }))).toThrow(InvalidToken)
+  })
+
+  it('rejects a token without a header type', () => {
+    const { tokens } = setup()
+    expect(() => tokens.verify(hs256(CLAIMS, SECRET, { alg: 'HS256' }))).toThrow(InvalidToken)
+  })
+
+  it('rejects an HS256 token that names a kid: in HS256 mode no kid is ours', () => {
+    const { tokens } = setup()
+    expect(() => tokens.verify(hs256(CLAIMS, SECRET, { alg: 'HS256', typ: 'at+jwt', kid: 'k' }))).toThrow(InvalidToken)
+    expect(() => tokens.verify(hs256(CLAIMS, SECRET, { alg: 'HS256', typ: 'at+jwt', kid: 7 }))).toThrow(InvalidToken)
   })
 
   it('verifies a token signed by hand with HMAC-SHA256 over the UTF-8 key', () => {
@@ -102,9 +132,11 @@ describe('verify', () => {
     expect(() => tokens.verify(hs256({ ...CLAIMS, iat: NOW_S + 31 }))).toThrow(InvalidToken)
   })
 
-  it('rejects a token that is not yet valid (nbf)', () => {
+  it('rejects a token that is not yet valid (nbf) beyond the tolerance, or whose nbf is not a number', () => {
     const { tokens } = setup()
-    expect(() => tokens.verify(hs256({ ...CLAIMS, nbf: NOW_S + 60 }))).toThrow(InvalidToken)
+    expect(() => tokens.verify(hs256({ ...CLAIMS, nbf: NOW_S + 31 }))).toThrow(InvalidToken)
+    expect(() => tokens.verify(hs256({ ...CLAIMS, nbf: String(NOW_S) }))).toThrow(InvalidToken)
+    expect(tokens.verify(hs256({ ...CLAIMS, nbf: NOW_S + 30 })).sub).toBe('user-1')
   })
 
   it('rejects an expired token', () => {
@@ -157,14 +189,14 @@ describe('verify', () => {
 
   it('rejects alg none, with or without a signature', () => {
     const { tokens } = setup()
-    const unsigned = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(CLAIMS)}`
+    const unsigned = `${b64url({ alg: 'none', typ: 'at+jwt' })}.${b64url(CLAIMS)}`
     expect(() => tokens.verify(`${unsigned}.`)).toThrow(InvalidToken)
-    expect(() => tokens.verify(hs256(CLAIMS, SECRET, { alg: 'none', typ: 'JWT' }))).toThrow(InvalidToken)
+    expect(() => tokens.verify(hs256(CLAIMS, SECRET, { alg: 'none', typ: 'at+jwt' }))).toThrow(InvalidToken)
   })
 
   it('rejects HS512 made with the same key: the algorithm is pinned, not read from the token', () => {
     const { tokens } = setup()
-    const input = `${b64url({ alg: 'HS512', typ: 'JWT' })}.${b64url(CLAIMS)}`
+    const input = `${b64url({ alg: 'HS512', typ: 'at+jwt' })}.${b64url(CLAIMS)}`
     const token = `${input}.${createHmac('sha512', Buffer.from(SECRET, 'utf8')).update(input).digest('base64url')}`
     expect(() => tokens.verify(token)).toThrow(InvalidToken)
   })
@@ -172,11 +204,14 @@ describe('verify', () => {
   it('rejects RS256', () => {
     const { tokens } = setup()
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    const input = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(CLAIMS)}`
+    const input = `${b64url({ alg: 'RS256', typ: 'at+jwt' })}.${b64url(CLAIMS)}`
     expect(() => tokens.verify(`${input}.${rsaSign('sha256', Buffer.from(input), privateKey).toString('base64url')}`)).toThrow(InvalidToken)
   })
 
-  it.each(['', 'garbage', 'a.b.c', 'a.b', `${b64url('{"alg":')}.${b64url(CLAIMS)}.x`])('rejects the malformed token %j', (token) => {
+  it.each([
+    '', 'garbage', 'a.b.c', 'a.b', '.b.c', `${b64url('{"alg":')}.${b64url(CLAIMS)}.x`, `${b64url('[1]')}.${b64url(CLAIMS)}.x`,
+    `${b64url('null')}.${b64url(CLAIMS)}.x`, `${'A'.repeat(2000)}.${b64url(CLAIMS)}.x`,
+  ])('rejects the malformed token %j', (token) => {
     const { tokens } = setup()
     expect(() => tokens.verify(token)).toThrow(InvalidToken)
   })
@@ -193,11 +228,13 @@ describe('verify', () => {
     expect(Object.keys(err).sort()).toEqual(['code', 'description', 'detail', 'name', 'requiredScopes', 'status'])
   })
 
-  it('refuses a clock that reads 0, which fast-jwt would silently replace with the real time', () => {
+  it('checks time claims against the injected clock however far it is from the real time', () => {
     const { tokens, clock } = setup()
     const { token } = tokens.issue('u', [])
-    clock.set(0)
-    expect(() => tokens.verify(token)).toThrow(TypeError)
+    clock.set(Date.UTC(2000, 0, 1))
+    expect(() => tokens.verify(token)).toThrow(InvalidToken) // issued "in the future"
+    clock.set(NOW)
+    expect(tokens.verify(token).sub).toBe('u')
   })
 })
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { toErrorResponse } from '../../src/core/error-response.js'
 import {
   Conflict, Forbidden, InactiveUser, InsufficientScope, InvalidCredentials, InvalidGrant, InvalidRequest, InvalidScope,
-  InvalidToken, MethodNotAllowed, NotAuthenticated, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedGrantType,
-  UnsupportedMediaType, ValidationFailed,
+  InvalidToken, MethodNotAllowed, NotAuthenticated, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyLoginFailures,
+  TooManyRequests, UnsupportedGrantType, UnsupportedMediaType, ValidationFailed,
 } from '../../src/core/errors.js'
 
 const oauth = (status: number, detail: string, error: string) => ({ status, headers: {}, body: { detail, error, error_description: detail } })
@@ -41,6 +41,12 @@ describe('toErrorResponse', () => {
     ['UnsupportedMediaType', new UnsupportedMediaType(), { status: 415, headers: {}, body: { detail: 'Unsupported media type' } }],
     ['ServiceUnavailable', new ServiceUnavailable(2), {
       status: 503, headers: { 'retry-after': '2' }, body: { detail: 'Service temporarily unavailable, retry later' },
+    }],
+    ['TooManyRequests', new TooManyRequests(3600, 'Too many registrations from this address, retry later'), {
+      status: 429, headers: { 'retry-after': '3600' }, body: { detail: 'Too many registrations from this address, retry later' },
+    }],
+    ['TooManyLoginFailures', new TooManyLoginFailures(900), {
+      ...oauth(429, 'Too many failed login attempts, retry later', 'slow_down'), headers: { 'retry-after': '900' },
     }],
   ])('maps %s', (_, err, expected) => {
     expect(toErrorResponse(err)).toEqual(expected)

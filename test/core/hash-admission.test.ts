@@ -84,3 +84,38 @@ describe('HashAdmission', () => {
     expect(() => new HashAdmission(options)).toThrow(TypeError)
   })
 })
+
+describe('HashAdmission onAdmitted', () => {
+  it('reports 0 s for a hash that found a free slot, the time waited for one that queued', async () => {
+    const waits: number[] = []
+    const admission = new HashAdmission({ concurrency: 1, queueLimit: 1, onAdmitted: (s) => waits.push(s) })
+    const a = gate()
+    const first = admission.run(a.task)
+    const second = admission.run(async () => 'b')
+    await settle()
+    expect(waits).toEqual([0])
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    a.open('a')
+    await Promise.all([first, second])
+    expect(waits).toHaveLength(2)
+    expect(waits[1]).toBeGreaterThanOrEqual(0.025)
+    expect(waits[1]).toBeLessThan(5)
+  })
+
+  it('is not told about callers turned away', async () => {
+    const waits: number[] = []
+    const admission = new HashAdmission({ concurrency: 1, queueLimit: 0, onAdmitted: (s) => waits.push(s) })
+    const a = gate()
+    const first = admission.run(a.task)
+    await expect(admission.run(async () => 'x')).rejects.toBeInstanceOf(ServiceUnavailable)
+    a.open('a')
+    await first
+    expect(waits).toEqual([0])
+  })
+
+  it('frees the slot even if the observer throws', async () => {
+    const admission = new HashAdmission({ concurrency: 1, queueLimit: 0, onAdmitted: () => { throw new Error('observer') } })
+    await expect(admission.run(async () => 'x')).rejects.toThrow('observer')
+    expect([admission.inFlight, admission.queued]).toEqual([0, 0])
+  })
+})

@@ -32,6 +32,18 @@ export function inMemoryUsers(): UserStore & { records: Map<string, UserRecord> 
       return record
     },
     async list() { return [...records.values()] },
+    async search({ query = '', limit, offset }) {
+      const q = query.toLowerCase()
+      const found = [...records.values()]
+        .filter((u) => [normalizeUsername(u.username), u.email?.toLowerCase(), u.fullName?.toLowerCase()].some((v) => v?.includes(q)))
+        .sort((a, b) => normalizeUsername(a.username).localeCompare(normalizeUsername(b.username)))
+      return { users: found.slice(offset, offset + limit), total: found.length }
+    },
+    async update(id, changes) {
+      const { scopes, ...rest } = changes
+      if (!update(id, { ...rest, ...(scopes === undefined ? {} : { scopes: [...scopes] }) })) return null
+      return records.get(id) ?? null
+    },
     async updatePasswordHash(id, passwordHash) { return update(id, { passwordHash }) },
     async setDisabled(id, disabled) { return update(id, { disabled }) },
     async setTokensNotBefore(id, epochSeconds) { return update(id, { tokensNotBefore: epochSeconds }) },

@@ -13,6 +13,24 @@ describe('the public API (tessera)', () => {
       'createAccessTokens', 'createPasswordHasher', 'epochSeconds', 'extractBearerToken', 'fixedClock', 'formatScope',
       'grantScopes', 'isScope', 'normalizeUsername', 'parseScope', 'passwordGrant', 'registerUser', 'resolveSecretKey',
       'seedDemo', 'systemClock', 'toErrorResponse', 'toPublicItem', 'toPublicUser',
+      // signing keys (issue 3)
+      'ACCESS_TOKEN_TYP', 'DEFAULT_SIGNING_ALGORITHM', 'EMPTY_KEY_SET', 'RSA_MIN_BITS', 'SIGNING_ALGORITHMS', 'addSigningKey',
+      'buildKeySet', 'fixedSigningKeys', 'generateSigningKey', 'isSigningAlgorithm', 'jwkThumbprint', 'listSigningKeys',
+      'openSigningKeyRing', 'retireSigningKey', 'rotateSigningKey', 'summarizeSigningKey',
+      'noMetrics', 'countLoginError',
+      // brute-force limits (issue 4)
+      'TooManyRequests', 'TooManyLoginFailures', 'lockoutFor', 'throttleKey', 'retryAfterSeconds', 'failOpen', 'clientNetwork',
+      'MAX_LOCKOUT_SECONDS', 'LOCKOUT_MEMORY_SECONDS', 'createLoginLimiter', 'throttledLogin', 'createRegistrationLimiter',
+      // sessions and clients (issue 3)
+      'RefreshTokenReused', 'InvalidClient', 'UnauthorizedClient', 'IncorrectPassword', 'CLIENT_CHALLENGE', 'tokenResponse',
+      'REFRESH_TOKEN_BYTES', 'generateRefreshToken', 'hashRefreshToken', 'hasRefreshTokenShape', 'mintRefreshToken', 'refreshTokenExpiry',
+      'refreshTokenState', 'mayRefresh', 'startSession', 'tokensNotBeforeAt', 'endAllSessions', 'refreshGrant', 'GRANT_TYPES',
+      'CLIENT_TYPES', 'DEFAULT_CLIENT_GRANT_TYPES', 'isGrantType', 'generateClientId', 'generateClientSecret', 'hashClientSecret',
+      'clientSecretMatches', 'clientAllows', 'registerClient', 'rotateClientSecret', 'CLIENT_AUTH_METHODS', 'readClientCredentials',
+      'authenticateClient', 'clientCredentialsGrant', 'revokeToken', 'isClientToken', 'introspect', 'changePassword',
+      // admin API and audit log (issue 3)
+      'AUDIT_EVENTS', 'toPublicAuditEntry', 'PRIVILEGED_SCOPES', 'isPrivilegedScope',
+      'findUserOrNotFound', 'updateUser', 'resetPassword', 'deleteUser',
     ].sort())
   })
 

@@ -123,7 +123,10 @@ describe('README quick start: npm start -- --demo', { timeout: 240_000 }, () => 
     expect(granted.status).toBe(200)
     expect(granted.headers.get('cache-control')).toBe('no-store')
     const body = await granted.json() as { access_token: string }
-    expect(body).toEqual({ access_token: expect.stringMatching(/^eyJ/), token_type: 'bearer', expires_in: 1800, scope: 'me items' })
+    expect(body).toEqual({
+      access_token: expect.stringMatching(/^eyJ/), token_type: 'bearer', expires_in: 1800, scope: 'me items',
+      refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), // issue 3: logins last beyond the access token
+    })
     token = body.access_token
 
     const me = await get(`${server.url}/users/me`, token)

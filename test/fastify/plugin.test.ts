@@ -118,7 +118,15 @@ describe('the OpenAPI entries derived from config.auth', () => {
     expect(doc.components.securitySchemes).toEqual({
       OAuth2PasswordBearer: {
         type: 'oauth2',
-        flows: { password: { scopes: { me: 'Read information about the current user', items: 'Read items' }, tokenUrl: 'token' } },
+        flows: {
+          password: {
+            scopes: {
+              me: 'Read information about the current user', items: 'Read items',
+              'users:read': 'Read and search user accounts', 'users:write': 'Create, change and delete user accounts',
+            },
+            tokenUrl: 'token',
+          },
+        },
       },
     })
     expect(doc.paths['/profile'].get.security).toEqual([{ OAuth2PasswordBearer: ['me'] }])

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashClientSecret } from '../../src/core/index.js'
 import { createLogger } from '../../src/http/logger.js'
 import { FORM, PASSWORD, form, startTestServer, type TestServer } from './test-server.js'
 
@@ -18,6 +19,10 @@ afterAll(async () => { await server.close() })
 describe('log redaction', () => {
   it('a login, a protected call and a few refusals leave no secret in the log', async () => {
     const cookie = 'session=cookie-secret-value'
+    // A registered client, so the login authenticates one (issue 3): its secret must not be logged either.
+    await server.store.clients.create({
+      id: 'web', name: 'Web', type: 'confidential', secretHash: hashClientSecret('client-secret-value'), grantTypes: ['password', 'refresh_token'], scopes: ['me', 'items'],
+    })
     const login = await server.app.inject({
       method: 'POST', url: '/token', headers: { ...FORM, cookie, 'x-request-id': 'login-1' },
       payload: form({ username: 'johndoe', password: PASSWORD, client_id: 'web', client_secret: 'client-secret-value' }),
@@ -34,6 +39,15 @@ describe('log redaction', () => {
     })
     expect(multipartLogin.statusCode).toBe(200)
     const secondToken = multipartLogin.json().access_token as string
+
+    const refreshToken = login.json().refresh_token as string
+    const refreshed = await server.app.inject({
+      method: 'POST', url: '/token', headers: { ...FORM, authorization: `Basic ${Buffer.from('web:client-secret-value').toString('base64')}` },
+      payload: form({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    })
+    expect(refreshed.statusCode).toBe(200)
+    const revoked = await server.app.inject({ method: 'POST', url: '/revoke', headers: FORM, payload: form({ token: refreshed.json().refresh_token, client_id: 'web', client_secret: 'client-secret-value' }) })
+    expect(revoked.statusCode).toBe(200)
 
     const me = await server.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}`, cookie, 'x-request-id': 'me-1' } })
     expect(me.statusCode).toBe(200)
@@ -54,6 +68,7 @@ describe('log redaction', () => {
     for (const secret of [
       PASSWORD, 'wrong-password-value', 'short-pw', 'client-secret-value', 'cookie-secret-value',
       token, secondToken, token.split('.')[2] as string, server.users.johndoe.passwordHash, '$argon2id$',
+      refreshToken, refreshed.json().refresh_token, Buffer.from('web:client-secret-value').toString('base64'),
     ]) {
       expect(written.includes(secret), `log contains ${secret.slice(0, 20)}…`).toBe(false)
     }

@@ -19,15 +19,26 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0')
     expect(doc.info).toMatchObject({ title: 'Tessera', version: '0.1.0' })
     expect(JSON.stringify(doc.components.securitySchemes)).toBe(
-      '{"OAuth2PasswordBearer":{"type":"oauth2","flows":{"password":{"scopes":{"me":"Read information about the current user","items":"Read items"},"tokenUrl":"token"}}}}',
+      '{"OAuth2PasswordBearer":{"type":"oauth2","flows":{"password":{"scopes":{"me":"Read information about the current user","items":"Read items",'
+        + '"users:read":"Read and search user accounts","users:write":"Create, change and delete user accounts"},"tokenUrl":"token"}}}}',
     )
   })
 
   it('lists the API and not the docs routes, with no HEAD twins', () => {
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/status', '/token', '/users', '/users/me', '/users/me/items'])
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/admin/audit', '/admin/clients', '/admin/clients/{id}',
+      '/admin/clients/{id}/secret', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/password',
+      '/healthz', '/introspect', '/logout', '/readyz', '/revoke', '/status', '/token',
+      '/users', '/users/me', '/users/me/items', '/users/me/password',
+    ])
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`))
     expect(operations.sort()).toEqual([
-      'GET /healthz', 'GET /status', 'GET /users/me', 'GET /users/me/items', 'POST /token', 'POST /users', 'POST /users/me/items',
+      'DELETE /admin/clients/{id}', 'DELETE /admin/users/{id}', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server',
+      'GET /admin/audit', 'GET /admin/clients', 'GET /admin/users', 'GET /admin/users/{id}', 'GET /healthz',
+      'GET /readyz', 'GET /status', 'GET /users/me', 'GET /users/me/items',
+      'PATCH /admin/users/{id}', 'POST /admin/clients', 'POST /admin/clients/{id}/secret', 'POST /admin/users',
+      'POST /admin/users/{id}/password', 'POST /introspect', 'POST /logout', 'POST /revoke', 'POST /token', 'POST /users',
+      'POST /users/me/items', 'POST /users/me/password',
     ])
   })
 
@@ -37,9 +48,47 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/users/me/items'].post.security).toEqual([{ OAuth2PasswordBearer: ['items', 'me'] }])
     expect(doc.paths['/status'].get.security).toEqual([{ OAuth2PasswordBearer: [] }])
     expect(doc.paths['/token'].post.security).toBeUndefined()
+    expect(doc.paths['/logout'].post.security).toEqual([{ OAuth2PasswordBearer: [] }])
+    expect(doc.paths['/users/me/password'].post.security).toEqual([{ OAuth2PasswordBearer: ['me'] }])
+    // Client-authenticated or public: no bearer token.
+    for (const path of ['/revoke', '/introspect']) expect(doc.paths[path].post.security).toBeUndefined()
+    expect(doc.paths['/.well-known/oauth-authorization-server'].get.security).toBeUndefined()
     expect(doc.paths['/users'].post.security).toBeUndefined()
     expect(doc.paths['/healthz'].get.security).toBeUndefined()
     expect(doc.security).toBeUndefined()
+  })
+
+  it('gives the admin API its scopes from the same declarations: users:read to read, users:write to change', () => {
+    const security = (path: string, method: string) => doc.paths[path][method].security
+    for (const [path, method] of [['/admin/users', 'get'], ['/admin/users/{id}', 'get'], ['/admin/clients', 'get'], ['/admin/audit', 'get']]) {
+      expect(security(path!, method!), `${method} ${path}`).toEqual([{ OAuth2PasswordBearer: ['users:read'] }])
+    }
+    for (const [path, method] of [
+      ['/admin/users', 'post'], ['/admin/users/{id}', 'patch'], ['/admin/users/{id}', 'delete'], ['/admin/users/{id}/password', 'post'],
+      ['/admin/clients', 'post'], ['/admin/clients/{id}', 'delete'], ['/admin/clients/{id}/secret', 'post'],
+    ]) {
+      expect(security(path!, method!), `${method} ${path}`).toEqual([{ OAuth2PasswordBearer: ['users:write'] }])
+    }
+  })
+
+  it('documents the admin API\'s parameters and answers, with no hash or secret hash in any schema', () => {
+    const list = doc.paths['/admin/users'].get
+    expect(list.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(['query:q', 'query:limit', 'query:offset'])
+    expect(list.parameters[1]).toMatchObject({ schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, description: 'Page size, 1 to 500.' })
+    expect(Object.keys(list.responses['200'].content['application/json'].schema.properties)).toEqual(['users', 'total', 'limit', 'offset'])
+    const user = doc.paths['/admin/users/{id}'].get
+    expect(user.parameters).toEqual([{ schema: { type: 'string', format: 'uuid' }, in: 'path', name: 'id', required: true }])
+    expect(Object.keys(user.responses)).toEqual(['200', '404', '422'])
+    expect(Object.keys(user.responses['200'].content['application/json'].schema.properties))
+      .toEqual(['id', 'username', 'email', 'full_name', 'disabled', 'scopes', 'created_at', 'updated_at'])
+    expect(Object.keys(doc.paths['/admin/users/{id}'].delete.responses)).toEqual(['204', '403', '404', '422'])
+    expect(doc.paths['/admin/users/{id}/password'].post.requestBody.content['application/json'].schema.properties.new_password.format).toBe('password')
+    expect(doc.paths['/admin/audit'].get.parameters.map((p: { name: string }) => p.name))
+      .toEqual(['event', 'user_id', 'actor_id', 'client_id', 'ip', 'since', 'until', 'limit', 'offset'])
+    const created = doc.paths['/admin/clients'].post.responses['201'].content['application/json'].schema
+    expect(Object.keys(created.properties)).toEqual(['client_id', 'name', 'type', 'grant_types', 'scopes', 'created_at', 'client_secret'])
+    const admin = JSON.stringify(Object.entries(doc.paths).filter(([path]) => path.startsWith('/admin')))
+    expect(admin).not.toMatch(/hash/i)
   })
 
   it('documents POST /token like OAuth2PasswordRequestForm', () => {
@@ -49,7 +98,8 @@ describe('GET /openapi.json', () => {
     const schema = op.requestBody.content['application/x-www-form-urlencoded'].schema
     expect(schema.type).toBe('object')
     expect(schema.required).toEqual(['username', 'password'])
-    expect(Object.keys(schema.properties)).toEqual(['grant_type', 'username', 'password', 'scope', 'client_id', 'client_secret'])
+    expect(Object.keys(schema.properties)).toEqual(['grant_type', 'username', 'password', 'scope', 'client_id', 'client_secret', 'refresh_token'])
+    expect(schema.properties.refresh_token).toMatchObject({ type: 'string', format: 'password' })
     expect(schema.properties.password).toEqual({ type: 'string', format: 'password' })
     expect(schema.properties.client_secret).toEqual({ type: 'string', format: 'password' })
     expect(schema.properties.username).toEqual({ type: 'string' })
@@ -59,9 +109,33 @@ describe('GET /openapi.json', () => {
     const token = op.responses['200'].content['application/json'].schema
     expect(token.required).toEqual(['access_token', 'token_type', 'expires_in', 'scope'])
     expect(token.properties.token_type).toEqual({ type: 'string', enum: ['bearer'] })
+    expect(Object.keys(token.properties)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token'])
     const invalid = op.responses['422'].content['application/json'].schema
     expect(invalid.properties.detail.type).toBe('array')
     expect(invalid.properties.detail.items.required).toEqual(['type', 'loc', 'msg'])
+  })
+
+  it('documents /revoke and /introspect as RFC 7009 / 7662 forms, and the session endpoints', () => {
+    for (const [path, title] of [['/revoke', 'Body_revoke_token_revoke_post'], ['/introspect', 'Body_introspect_token_introspect_post']]) {
+      const schema = doc.paths[path!].post.requestBody.content['application/x-www-form-urlencoded'].schema
+      expect(schema).toMatchObject({ title, required: ['token'] })
+      expect(Object.keys(schema.properties)).toEqual(['token', 'token_type_hint', 'client_id', 'client_secret'])
+      expect(schema.properties.token.format).toBe('password')
+      expect(schema.properties.client_secret.format).toBe('password')
+    }
+    expect(doc.paths['/revoke'].post.responses['200']).toEqual({ description: 'Revoked, or nothing to revoke (the answer does not say which)' })
+    expect(Object.keys(doc.paths['/revoke'].post.responses)).toEqual(['200', '400', '401'])
+    const introspection = doc.paths['/introspect'].post.responses['200'].content['application/json'].schema
+    expect(introspection.required).toEqual(['active'])
+    expect(Object.keys(introspection.properties)).toEqual(['active', 'sub', 'username', 'scope', 'client_id', 'exp', 'iat', 'token_type'])
+    expect(doc.paths['/logout'].post.responses).toEqual({ 204: { description: 'Logged out everywhere' } })
+    const change = doc.paths['/users/me/password'].post
+    expect(change.requestBody.content['application/json'].schema.required).toEqual(['current_password', 'new_password'])
+    expect(change.requestBody.content['application/json'].schema.properties.current_password.format).toBe('password')
+    expect(Object.keys(change.responses)).toEqual(['200', '400', '422'])
+    const metadata = doc.paths['/.well-known/oauth-authorization-server'].get.responses['200'].content['application/json'].schema
+    expect(metadata.required).toContain('issuer')
+    expect(metadata.required).toContain('introspection_endpoint')
   })
 
   it('documents registration and its public user, which has no hash', () => {
@@ -71,6 +145,22 @@ describe('GET /openapi.json', () => {
     expect(op.requestBody.content['application/json'].schema.properties.password.format).toBe('password')
     expect(Object.keys(op.responses)).toEqual(['201', '422'])
     expect(Object.keys(op.responses['201'].content['application/json'].schema.properties)).toEqual(['id', 'username', 'email', 'full_name', 'disabled'])
+  })
+
+  it('documents GET /.well-known/jwks.json: public (no security), public JWK members only, and the 304 revalidation', () => {
+    const op = doc.paths['/.well-known/jwks.json'].get
+    expect(op.security).toBeUndefined()
+    expect(op.summary).toBe('JSON Web Key Set')
+    expect(Object.keys(op.responses)).toEqual(['200', '304'])
+    expect(op.responses['304'].content).toBeUndefined()
+    const set = op.responses['200'].content['application/json'].schema
+    expect(set.required).toEqual(['keys'])
+    const jwk = set.properties.keys.items
+    expect(Object.keys(jwk.properties)).toEqual(['kty', 'kid', 'alg', 'use', 'crv', 'x', 'y', 'n', 'e'])
+    expect(jwk.required).toEqual(['kty', 'kid', 'alg', 'use'])
+    expect(jwk.properties.alg).toEqual({ enum: ['EdDSA', 'ES256', 'RS256'], description: 'The only algorithm the key verifies.' })
+    expect(jwk.properties.kty).toEqual({ enum: ['OKP', 'EC', 'RSA'] })
+    expect(jwk.properties.use).toEqual({ type: 'string', enum: ['sig'] })
   })
 
   it('/docs/json, which Swagger UI loads, is the same document', async () => {

@@ -5,11 +5,15 @@ import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { Config } from '../../src/config.js'
 import {
-  HashAdmission, createAccessTokens, createPasswordHasher, fixedClock, type AccessTokens, type PasswordHasher,
-  type Scope, type Store, type UserRecord,
+  HashAdmission, createAccessTokens, createPasswordHasher, fixedClock, openSigningKeyRing, type AccessTokens, type PasswordHasher,
+  type Scope, type SigningKeyRing, type Store, type UserRecord,
 } from '../../src/core/index.js'
 import { buildApp } from '../../src/http/app.js'
 import { openStore } from '../../src/storage/index.js'
+import { createTestDatabase } from '../support/postgres.js'
+
+/** Which backend the HTTP suite runs on: `sqlite` (default) or `postgres`. */
+export const TEST_BACKEND = process.env.TESSERA_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
 
 /** 2026-01-01T00:00:00Z: tokens are issued and verified against this frozen clock. */
 export const T0 = Date.UTC(2026, 0, 1)
@@ -21,7 +25,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     host: '127.0.0.1', port: 0, databaseUrl: 'sqlite::memory:', secretKey: SECRET_KEY, accessTokenExpireMinutes: 30,
     registration: 'open', issuer: ISSUER, bodyLimit: 64 * 1024, passwordMaxBytes: 1024, hashConcurrency: 2,
-    hashQueueLimit: 64, logLevel: 'silent', demo: false, ...overrides,
+    hashQueueLimit: 64, logLevel: 'silent', demo: false, keysReloadSeconds: 0, databasePoolSize: 10, databaseStatementTimeoutMs: 5000,
+    metrics: true, metricsToken: null, hsts: false, corsOrigins: [], trustProxy: false,
+    // Off: these suites log in many times from one address. test/http/limits.test.ts turns them on.
+    loginMaxFailures: 0, loginWindowSeconds: 900, loginIpMaxFailures: 0, registrationsPerIpPerHour: 0, redisUrl: null, redisKeyPrefix: 'tessera:',
+    refreshIdleDays: 14, refreshAbsoluteDays: 90, requireClient: false,
+    ...overrides,
   }
 }
 
@@ -43,8 +52,11 @@ export const PASSWORD = 'correct horse battery'
 
 export interface TestServer {
   app: FastifyInstance
+  config: Config
   store: Store
   tokens: AccessTokens
+  /** The app's signing keys: a test changes them in the store, then calls `reload()`. */
+  signingKeys: SigningKeyRing
   hasher: CountingHasher
   clock: ReturnType<typeof fixedClock>
   /** johndoe: active, scopes me + items. alice: disabled. bob: active, may only have `me`. */
@@ -61,11 +73,16 @@ export interface TestServer {
  */
 export async function startTestServer(options: { config?: Partial<Config>; logger?: DestinationStream } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-http-'))
-  const config = testConfig({ databaseUrl: `sqlite:${join(dir, 'tessera.db')}`, ...options.config })
+  // The same suite runs on each backend (vitest.config.ts's projects): a SQLite file here, or a
+  // fresh PostgreSQL database of this file's own.
+  const database = TEST_BACKEND === 'postgres' ? await createTestDatabase('http') : null
+  const config = testConfig({ databaseUrl: database?.url ?? `sqlite:${join(dir, 'tessera.db')}`, ...options.config })
   const store = await openStore(config.databaseUrl)
   const clock = fixedClock(T0)
+  // As the server wires them: HS256 until a test adds a key to the store and reloads.
+  const signingKeys = await openSigningKeyRing(store.signingKeys, { clock, reloadIntervalMs: config.keysReloadSeconds * 1000 })
   const tokens = createAccessTokens({
-    secretKey: SECRET_KEY, issuer: ISSUER, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock,
+    secretKey: SECRET_KEY, issuer: ISSUER, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock, signingKeys,
   })
   const hasher = counting(createPasswordHasher({
     admission: new HashAdmission({ concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit }),
@@ -77,21 +94,33 @@ export async function startTestServer(options: { config?: Partial<Config>; logge
     bob: await store.users.create({ username: 'bob', passwordHash, scopes: ['me'] }),
   }
   hasher.calls.hash = 0
-  const app = await buildApp({ config, store, tokens, hasher, ...(options.logger ? { logger: options.logger } : {}) })
+  const app = await buildApp({ config, store, tokens, hasher, clock, signingKeys, ...(options.logger ? { logger: options.logger } : {}) })
   return {
-    app, store, tokens, hasher, clock, users,
+    app, config, store, tokens, signingKeys, hasher, clock, users,
     bearer: (user, scopes = user.scopes) => `Bearer ${tokens.issue(user.id, scopes).token}`,
     async close() {
+      signingKeys.close()
       await app.close()
       await store.close()
+      await database?.drop()
       rmSync(dir, { recursive: true, force: true })
     },
   }
 }
 
+/**
+ * The security headers every answer carries (security-headers.test.ts asserts them on every
+ * kind of answer): dropped by stableHeaders only when they hold exactly these values.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+}
+
 /** Headers every answer carries that a test does not assert value by value. */
 export function stableHeaders(headers: Record<string, unknown>): Record<string, unknown> {
   const { date: _date, connection: _connection, 'content-length': _length, 'x-request-id': _id, 'keep-alive': _keepAlive, ...rest } = headers
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (rest[name] === value) delete rest[name]
   return rest
 }
 

@@ -30,7 +30,8 @@ describe('POST /token: success', () => {
     expect(res.statusCode).toBe(200)
     expect(stableHeaders(res.headers)).toEqual(NO_STORE_JSON)
     const body = res.json()
-    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type'])
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'])
+    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/) // 256 bits (test/http/refresh.test.ts covers it)
     expect(body).toMatchObject({ token_type: 'bearer', expires_in: 1800, scope: 'me items' })
     expect(body.access_token).toMatch(JWT)
     const claims = server.tokens.verify(body.access_token)
@@ -38,10 +39,18 @@ describe('POST /token: success', () => {
     expect(claims.exp - claims.iat).toBe(1800)
   })
 
-  it('accepts grant_type=password, client_id and client_secret, and a username in another case', async () => {
-    const res = await login({ grant_type: 'password', username: 'JohnDoe', password: PASSWORD, client_id: 'web', client_secret: 's3cret' })
+  it('accepts grant_type=password and a username in another case', async () => {
+    const res = await login({ grant_type: 'password', username: 'JohnDoe', password: PASSWORD })
     expect(res.statusCode).toBe(200)
     expect(res.json().scope).toBe('me items')
+  })
+
+  it('refuses an unregistered client_id and client_secret: 401 invalid_client, before any hashing (test/http/clients.test.ts)', async () => {
+    const res = await login({ grant_type: 'password', username: 'JohnDoe', password: PASSWORD, client_id: 'web', client_secret: 's3cret' })
+    expect(res.statusCode).toBe(401)
+    expect(res.headers['www-authenticate']).toBe('Basic realm="tessera"')
+    expect(res.json()).toEqual({ detail: 'Client authentication failed', error: 'invalid_client', error_description: 'Client authentication failed' })
+    expect(server.hasher.calls).toEqual({ hash: 0, verify: 0, verifyDummy: 0 })
   })
 
   it('accepts multipart/form-data, as FastAPI\'s form does', async () => {
@@ -93,7 +102,7 @@ describe('POST /token: refusals', () => {
   })
 
   it('unknown grant type: 400 unsupported_grant_type, judged before the other fields and any hashing', async () => {
-    const res = await login({ grant_type: 'client_credentials' })
+    const res = await login({ grant_type: 'authorization_code' })
     expect(res.statusCode).toBe(400)
     expect(stableHeaders(res.headers)).toEqual(NO_STORE_JSON)
     expect(res.json()).toEqual({ detail: 'Unsupported grant type', error: 'unsupported_grant_type', error_description: 'Unsupported grant type' })

@@ -169,10 +169,14 @@ describe('failures that are not the client\'s: opaque 5xx, logged with the reque
       expect(JSON.stringify(logged)).toContain('ECONNREFUSED postgres://tessera:[Redacted]@db:5432')
       expect(JSON.stringify(logs.lines())).not.toContain('hunter2')
 
+      // Liveness does not hang on the database (restarting would not bring it back); readiness does.
       const health = await app.inject({ method: 'GET', url: '/healthz' })
-      expect(health.statusCode).toBe(503)
-      expect(stableHeaders(health.headers)).toEqual({ ...JSON_TYPE, 'retry-after': '5' })
-      expect(health.json()).toEqual({ detail: 'Store unavailable' })
+      expect(health.statusCode).toBe(200)
+      const ready = await app.inject({ method: 'GET', url: '/readyz' })
+      expect(ready.statusCode).toBe(503)
+      expect(stableHeaders(ready.headers)).toEqual({ ...JSON_TYPE, 'retry-after': '5', 'cache-control': 'no-store' })
+      expect(ready.json()).toEqual({ status: 'not ready', checks: { database: 'error', redis: 'not configured' } })
+      expect(JSON.stringify(logs.lines())).not.toContain('hunter2')
     } finally {
       await app.close()
     }

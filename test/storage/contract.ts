@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Conflict, NotFound } from '../../src/core/errors.js'
+import { Conflict, NotFound, ValidationFailed } from '../../src/core/errors.js'
 import type { Store } from '../../src/core/ports.js'
 import type { NewUser, UserRecord } from '../../src/core/user.js'
+import { describeAuditContract } from './contract-audit.js'
+import { describeClientContract } from './contract-clients.js'
+import { describeSessionsContract } from './contract-sessions.js'
+import { describeSigningKeyContract } from './contract-signing-keys.js'
+import { describeUserAdminContract } from './contract-user-admin.js'
 
 /**
  * The behaviour every storage backend must show (DESIGN.md §6): run once per backend by its own
@@ -32,7 +37,16 @@ async function expectConflict(promise: Promise<unknown>, detail: string): Promis
   expect((error as Conflict).detail).toBe(detail)
 }
 
-export function describeStoreContract(name: string, makeStore: () => Promise<StoreFixture>): void {
+/** What a backend cannot do, and so is checked differently. */
+export interface ContractOptions {
+  /** PostgreSQL text cannot hold NUL: such writes must be refused with a 422, not stored. */
+  nulInText?: boolean
+}
+
+export function describeStoreContract(name: string, makeStore: () => Promise<StoreFixture>, options: ContractOptions = {}): void {
+  const { nulInText = true } = options
+  /** Hostile text as this backend can hold it: NUL dropped where it cannot be stored. */
+  const storable = (text: string) => (nulInText ? text : text.replaceAll('\u0000', ''))
   describe(`Store contract: ${name}`, () => {
     let fixture: StoreFixture
     let store: Store
@@ -191,13 +205,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it('stores hostile strings verbatim: quotes, SQL, NUL bytes, emoji', async () => {
         const username = "Robert'); DROP TABLE users;--"
-        const created = await store.users.create(
-          newUser(username, { email: 'a\u0000b@example.com', fullName: `O'Brien "\\" 💥 %_ \u0000 end`, passwordHash: "$2b$12$' OR '1'='1" }),
-        )
+        const email = storable('a\u0000b@example.com')
+        const fullName = storable(`O'Brien "\\" 💥 %_ \u0000 end`)
+        const created = await store.users.create(newUser(username, { email, fullName, passwordHash: "$2b$12$' OR '1'='1" }))
         expect(created).toMatchObject({
           username,
-          email: 'a\u0000b@example.com',
-          fullName: `O'Brien "\\" 💥 %_ \u0000 end`,
+          email,
+          fullName,
           passwordHash: "$2b$12$' OR '1'='1",
         })
         expect(await store.users.findById(created.id)).toEqual(created)
@@ -255,7 +269,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it('stores hostile strings verbatim', async () => {
         const john = await store.users.create(newUser('johndoe'))
-        const item = { itemId: "x'); DELETE FROM items;--", title: 'nul\u0000title', description: '"; DROP TABLE users; 💣' }
+        const item = { itemId: "x'); DELETE FROM items;--", title: storable('nul\u0000title'), description: '"; DROP TABLE users; 💣' }
         const created = await store.items.create(john.id, item)
         expect(created).toMatchObject(item)
         expect(await store.items.listByOwner(john.id)).toEqual([created])
@@ -284,12 +298,30 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       })
 
       it('stores keys and values verbatim', async () => {
-        const value = "v'); DROP TABLE settings;-- \u0000 ✓"
+        const value = storable("v'); DROP TABLE settings;-- \u0000 ✓")
         expect(await store.settings.getOrInsert("k' OR 1=1", value)).toBe(value)
         expect(await store.settings.get("k' OR 1=1")).toBe(value)
         expect(await store.settings.get('k')).toBeNull()
       })
     })
+
+    // Only for backends that cannot hold NUL; SQLite's verbatim round trip is checked above.
+    if (!nulInText) describe('text the database cannot hold', () => {
+      it('refuses NUL in writes with a 422, storing nothing, and finds no user by such a name', async () => {
+        const refused = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('expected a refusal'), (e: unknown) => e)
+        const error = await refused(store.users.create(newUser('nul', { fullName: 'a\u0000b' })))
+        expect(error).toBeInstanceOf(ValidationFailed)
+        expect((error as ValidationFailed).status).toBe(422)
+        expect(await store.users.findByUsername('a\u0000b')).toBeNull() // a login with it is just unknown
+        expect(await store.users.list()).toEqual([])
+      })
+    })
+
+    describeUserAdminContract(() => store)
+    describeAuditContract(() => store)
+    describeSessionsContract(() => store)
+    describeClientContract(() => store)
+    describeSigningKeyContract(() => store, () => fixture.reopen())
 
     describe('lifecycle', () => {
       it('answers ping', async () => {

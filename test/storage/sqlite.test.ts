@@ -9,10 +9,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/core/clock.js'
 import type { Store } from '../../src/core/ports.js'
 import { migrateToLatest, openStore } from '../../src/storage/index.js'
+import { migrationProvider } from '../../src/storage/migrations/index.js'
 import { openSqliteDatabase, SQLITE_BUSY_TIMEOUT_MS, sqlitePath } from '../../src/storage/sqlite.js'
 import { describeStoreContract } from './contract.js'
 
 const run = promisify(execFile)
+
+/** Every migration, in the order they apply: a fresh database gets all of them. */
+const MIGRATIONS = Object.keys(await migrationProvider({ identityColumn: (col) => col }).getMigrations()).sort()
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tessera-storage-'))
@@ -83,16 +87,16 @@ describe('SQLite backend', () => {
   })
 
   it('migrates once: migrateToLatest names what it applied, then nothing', async () => {
-    expect(await migrateToLatest(url)).toEqual({ applied: ['0001_initial'] })
+    expect(await migrateToLatest(url)).toEqual({ applied: MIGRATIONS })
     expect(await migrateToLatest(url)).toEqual({ applied: [] })
     const store = await openStore(url)
     await store.close()
     const reopened = await openStore(url)
     await reopened.close()
-    expect(inspect((db) => db.prepare('select name from kysely_migration').all())).toEqual([{ name: '0001_initial' }])
+    expect(inspect((db) => db.prepare('select name from kysely_migration order by name').all())).toEqual(MIGRATIONS.map((name) => ({ name })))
     expect(
       inspect((db) => db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all()),
-    ).toEqual([{ name: 'items' }, { name: 'kysely_migration' }, { name: 'kysely_migration_lock' }, { name: 'settings' }, { name: 'users' }])
+    ).toEqual([{ name: 'audit_log' }, { name: 'clients' }, { name: 'items' }, { name: 'kysely_migration' }, { name: 'kysely_migration_lock' }, { name: 'refresh_tokens' }, { name: 'revoked_tokens' }, { name: 'settings' }, { name: 'signing_keys' }, { name: 'users' }])
   })
 
   it('migrates a fresh file exactly once when several processes start together', async () => {
@@ -102,13 +106,13 @@ describe('SQLite backend', () => {
       Array.from({ length: 8 }, () => run(process.execPath, ['--import', 'tsx', child, url, startAt], { timeout: 30_000 })),
     )
     const applied = outputs.flatMap(({ stdout }) => JSON.parse(stdout) as string[])
-    expect(applied).toEqual(['0001_initial'])
+    expect(applied).toEqual(MIGRATIONS)
     expect(inspect((db) => db.pragma('integrity_check'))).toEqual([{ integrity_check: 'ok' }])
   })
 
   it('with migrate: false, refuses an unmigrated database by name, then opens once migrated', async () => {
     await expect(openStore(url, { migrate: false })).rejects.toThrow(
-      'Database schema is not up to date (pending: 0001_initial): run `tessera migrate`',
+      `Database schema is not up to date (pending: ${MIGRATIONS.join(', ')}): run \`tessera migrate\``,
     )
     await migrateToLatest(url)
     const store = await openStore(url, { migrate: false })
@@ -188,10 +192,10 @@ describe('database URLs', () => {
     const error = await openStore('mysql://admin:hunter2@db.example/tessera').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Error)
     expect((error as Error).message).toBe(
-      'TESSERA_DATABASE_URL has unsupported scheme "mysql:": expected sqlite:<path> or sqlite::memory:',
+      'TESSERA_DATABASE_URL has unsupported scheme "mysql:": expected sqlite:<path>, sqlite::memory: or postgres://…',
     )
     await expect(migrateToLatest('tessera.db')).rejects.toThrow(
-      'TESSERA_DATABASE_URL has unsupported no scheme: expected sqlite:<path> or sqlite::memory:',
+      'TESSERA_DATABASE_URL has unsupported no scheme: expected sqlite:<path>, sqlite::memory: or postgres://…',
     )
   })
 })

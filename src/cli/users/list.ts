@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { formatScope, type UserRecord } from '../../core/index.js'
 import { withStore } from '../command-context.js'
+import { table } from '../table.js'
 
 /** What an administrator sees of a user: everything except the password hash. */
 function listed(user: UserRecord) {
@@ -13,17 +14,6 @@ function listed(user: UserRecord) {
     scopes: user.scopes,
     created_at: user.createdAt.toISOString(),
   }
-}
-
-function width(text: string): number {
-  return [...text].length
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => width(row[column] ?? '')))) ?? []
-  return rows
-    .map((row) => row.map((cell, column) => cell + ' '.repeat((widths[column] ?? 0) - width(cell))).join('  ').trimEnd())
-    .join('\n')
 }
 
 export function addUsersListCommand(users: Command): void {

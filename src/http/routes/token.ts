@@ -1,38 +1,104 @@
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { UnsupportedGrantType, passwordGrant } from '../../core/index.js'
+import {
+  InvalidRequest, RefreshTokenReused, UnsupportedGrantType, clientCredentialsGrant, countLoginError, isGrantType, passwordGrant,
+  refreshGrant, systemClock, throttledLogin, type ClientRecord, type TokenResponse as GrantResponse,
+} from '../../core/index.js'
+import { recordAudit } from '../audit.js'
+import { requestClient } from '../client-auth.js'
 import type { AppDeps } from '../deps.js'
+import { loginLimiterFor } from '../limits.js'
+import { recordLoginFailed, recordLoginSucceeded } from '../login-audit.js'
+import { assertTokenFormValid } from '../oauth-params.js'
 import { HTTPValidationError, TokenForm, TokenResponse } from '../schemas.js'
+import { sessionDeps } from '../session-deps.js'
 import { useTokenForm } from '../token-form.js'
 
 /** RFC 6749 §5.1: token responses, and errors from the token endpoint, are never cached. */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const
 
-/** The grant types this endpoint serves; a missing `grant_type` means `password` (FastAPI's lax form). */
-const GRANT_TYPES = new Set(['password'])
-
-/** POST /token: the OAuth2 token endpoint (RFC 6749 §4.3), FastAPI's `login_for_access_token`. */
+/**
+ * POST /token: the OAuth2 token endpoint, FastAPI's `login_for_access_token`, serving the
+ * password grant (RFC 6749 §4.3; a missing `grant_type` means `password`, FastAPI's lax form),
+ * the refresh token grant with rotation (§6) and the client credentials grant (§4.4).
+ */
 export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { store, hasher, tokens, config } = deps
+  const clock = deps.clock ?? systemClock
+  const sessions = sessionDeps(deps)
   await useTokenForm(app, { bodyLimit: config.bodyLimit })
+  const loginLimiter = loginLimiterFor(deps, app.log)
+  const loginAudit = { audit: store.audit, users: store.users, clock }
 
   // Set before anything can fail, so 400/401/413/422 answers carry them as well as 200.
   app.addHook('onRequest', async (_request, reply) => { reply.headers(NO_STORE) })
   // RFC 6749 §5.2: the grant type is judged before its parameters (another grant has other fields).
   app.addHook('preValidation', async (request) => {
     const grantType = (request.body as Record<string, unknown>).grant_type
-    if (grantType !== undefined && !(typeof grantType === 'string' && GRANT_TYPES.has(grantType))) throw new UnsupportedGrantType()
+    if (grantType !== undefined && !(typeof grantType === 'string' && isGrantType(grantType))) throw new UnsupportedGrantType()
   })
+
+  /** The password grant, behind the brute-force limits; with a client when one authenticated. */
+  async function login(form: TokenForm, client: ClientRecord | null, request: FastifyRequest): Promise<GrantResponse> {
+    const { username, password, scope } = form
+    try {
+      // Brute-force limits per username+address and per address, judged before any hashing.
+      const response = await throttledLogin(loginLimiter, { username, ip: request.ip }, () =>
+        passwordGrant({ username, password, scope, client }, { users: store.users, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes, sessions }))
+      deps.metrics.loginSucceeded()
+      deps.metrics.tokenIssued()
+      await recordLoginSucceeded(request, loginAudit, { username, clientId: client?.id }, response.scope)
+      return response
+    } catch (err) {
+      countLoginError(deps.metrics, err)                              // failed / throttled, for /metrics
+      await recordLoginFailed(request, loginAudit, { username, clientId: client?.id }, err) // the typed name and a reason code, never the password
+      throw err
+    }
+  }
+
+  /** Rotation: the presented refresh token dies, a new pair is issued; a replay revokes the family. */
+  async function refresh(form: TokenForm, client: ClientRecord | null, request: FastifyRequest): Promise<GrantResponse> {
+    if (form.refresh_token === undefined) throw new InvalidRequest('Missing refresh_token parameter')
+    try {
+      const result = await refreshGrant({ refreshToken: form.refresh_token, scope: form.scope, client }, { ...sessions, users: store.users, tokens })
+      deps.metrics.tokenRefreshed()
+      await recordAudit(store.audit, request, 'token.refreshed', { userId: result.userId, clientId: result.clientId, details: { scope: result.scopes } }, clock.now())
+      return result.response
+    } catch (err) {
+      if (err instanceof RefreshTokenReused) {
+        await recordAudit(store.audit, request, 'token.reuse_detected', { userId: err.userId, clientId: err.clientId, details: { family_id: err.familyId } }, clock.now())
+      }
+      throw err
+    }
+  }
+
+  /** A confidential client's own token (sub = client_id); no refresh token. */
+  async function clientCredentials(form: TokenForm, client: ClientRecord | null, request: FastifyRequest): Promise<GrantResponse> {
+    const { response, scopes } = clientCredentialsGrant({ scope: form.scope, client }, { tokens })
+    deps.metrics.tokenIssued()
+    await recordAudit(store.audit, request, 'client_credentials.issued', { clientId: client?.id ?? null, details: { scope: scopes } }, clock.now())
+    return response
+  }
 
   app.post('/token', {
     schema: {
       summary: 'Login For Access Token',
-      description: 'OAuth2 password grant. Send the form fields `username` and `password` (and optionally `scope`).',
+      description: 'OAuth2 token endpoint. Password grant: send `username` and `password` (and optionally `scope`). '
+        + '`grant_type=refresh_token` with `refresh_token` rotates it; `grant_type=client_credentials` serves confidential clients. '
+        + 'Clients authenticate with HTTP Basic or `client_id`/`client_secret` in the form.',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
       response: { 200: TokenResponse, 422: HTTPValidationError },
     },
+    // The documented form is the password grant's; other grants are checked in assertTokenFormValid.
+    attachValidation: true,
   }, async (request) => {
-    const { username, password, scope } = request.body
-    return passwordGrant({ username, password, scope }, { users: store.users, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes })
+    const form = request.body
+    const grantType = form.grant_type ?? 'password'
+    assertTokenFormValid(request.validationError, grantType)            // password: FastAPI's 422
+    const client = await requestClient(request, form, deps, { required: config.requireClient || grantType === 'client_credentials' })
+    if (grantType === 'refresh_token') return refresh(form, client, request)
+    if (grantType === 'client_credentials') return clientCredentials(form, client, request)
+    return login(form, client, request)
   })
 }

@@ -1,6 +1,9 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import type { Backend } from '../backend.js'
 import { initialSchema } from './0001-initial.js'
+import { sessionsSchema } from './0002-sessions.js'
+import { signingKeysSchema } from './0003-signing-keys.js'
+import { auditSchema } from './0004-audit.js'
 
 /**
  * The migrations, listed in code rather than found by scanning a folder, so they run the same
@@ -10,6 +13,9 @@ import { initialSchema } from './0001-initial.js'
 export function migrationProvider(backend: Pick<Backend, 'identityColumn'>): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial': initialSchema(backend),
+    '0002_sessions': sessionsSchema(),
+    '0003_signing_keys': signingKeysSchema(),
+    '0004_audit': auditSchema(backend),
   }
   return { getMigrations: async () => migrations }
 }

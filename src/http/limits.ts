@@ -1,0 +1,36 @@
+import type { FastifyBaseLogger } from 'fastify'
+import {
+  createLoginLimiter, createRegistrationLimiter, failOpen, systemClock, type LoginLimiter, type RegistrationLimiter,
+  type ThrottleStore,
+} from '../core/index.js'
+import { MemoryThrottleStore } from '../storage/index.js'
+import type { AppDeps } from './deps.js'
+
+/**
+ * The store the limits use, failing open: if it cannot answer (Redis down or slow), attempts are
+ * allowed and the outage is logged once, rather than logins failing with a 5xx. The pause after
+ * a failure runs on real time even when a test freezes the app's clock: it is about Redis, not
+ * about the domain.
+ */
+function throttleFor(deps: AppDeps, log: FastifyBaseLogger): ThrottleStore {
+  const store = deps.throttle ?? new MemoryThrottleStore({ clock: deps.clock ?? systemClock })
+  return failOpen(store, {
+    clock: systemClock,
+    onUnavailable: (err) => log.warn(
+      { reason: err instanceof Error ? err.message : String(err) },
+      'brute-force limits unavailable (their store does not answer): allowing attempts until it is back',
+    ),
+    onRecovered: () => log.info('brute-force limits available again'),
+  })
+}
+
+export function loginLimiterFor(deps: AppDeps, log: FastifyBaseLogger): LoginLimiter {
+  const { config } = deps
+  return createLoginLimiter({
+    maxFailures: config.loginMaxFailures, ipMaxFailures: config.loginIpMaxFailures, windowSeconds: config.loginWindowSeconds,
+  }, throttleFor(deps, log))
+}
+
+export function registrationLimiterFor(deps: AppDeps, log: FastifyBaseLogger): RegistrationLimiter {
+  return createRegistrationLimiter(deps.config.registrationsPerIpPerHour, throttleFor(deps, log))
+}

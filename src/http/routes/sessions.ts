@@ -1,0 +1,60 @@
+import type { FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { changePassword, endAllSessions, systemClock, type Authenticated } from '../../core/index.js'
+import { currentUser } from '../../fastify/index.js'
+import { recordAudit } from '../audit.js'
+import type { AppDeps } from '../deps.js'
+import { ErrorBody, HTTPValidationError, TokenResponse } from '../schemas.js'
+import { sessionDeps } from '../session-deps.js'
+import { PasswordChange } from '../session-schemas.js'
+
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const
+
+/** POST /logout (every session of the caller ends) and POST /users/me/password. */
+export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+  const { store, hasher, tokens, config } = deps
+  const clock = deps.clock ?? systemClock
+  const sessions = sessionDeps(deps)
+
+  app.post('/logout', {
+    schema: {
+      summary: 'Logout',
+      description: 'Ends every session of the current user: all refresh tokens are revoked and every access token issued until now '
+        + 'is refused from now on, this one included. 204, as Supabase Auth\'s /logout.',
+      response: { 204: Type.Null({ description: 'Logged out everywhere' }) },
+    },
+    config: { auth: true },
+  }, async (request, reply) => {
+    const user = currentUser(request)
+    await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, clock })
+    deps.metrics.tokenRevoked()
+    await recordAudit(store.audit, request, 'logout', { userId: user.id, username: user.username, clientId: request.auth?.client_id ?? null }, clock.now())
+    return reply.code(204).send(null)
+  })
+
+  app.post('/users/me/password', {
+    schema: {
+      summary: 'Change Password',
+      description: 'Checks `current_password` (wrong: 400 "Incorrect password"), stores `new_password`, ends every other session '
+        + '(refresh tokens revoked, older access tokens refused) and returns a fresh token pair for this one.',
+      body: PasswordChange,
+      response: { 200: TokenResponse, 400: ErrorBody, 422: HTTPValidationError },
+    },
+    config: { auth: { scopes: ['me'] } },
+  }, async (request, reply) => {
+    const caller = authenticated(request)
+    const response = await changePassword(caller, request.body, {
+      ...sessions, users: store.users, clients: store.clients, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes,
+    })
+    await recordAudit(store.audit, request, 'password.changed', { userId: caller.user.id, username: caller.user.username, clientId: caller.claims.client_id ?? null }, clock.now())
+    return reply.headers(NO_STORE).send(response)
+  })
+}
+
+/** The user and claims the route's guard verified (non-null on a route with config.auth). */
+function authenticated(request: FastifyRequest): Authenticated {
+  const user = currentUser(request)
+  if (request.auth === null) throw new TypeError('authenticated() called on a route without config.auth')
+  return { user, claims: request.auth }
+}

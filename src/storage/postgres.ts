@@ -1,0 +1,102 @@
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
+import pg from 'pg'
+import { ServiceUnavailable, ValidationFailed } from '../core/errors.js'
+import type { Backend, ConstraintViolation } from './backend.js'
+import type { Database } from './schema.js'
+
+export interface PostgresOptions {
+  /** Connections in the pool (TESSERA_DATABASE_POOL_SIZE). */
+  poolSize?: number
+  /** Server-side limit per statement, so a slow or stuck query frees its connection (ms). */
+  statementTimeoutMs?: number
+  /** How long to wait for a new connection before failing the request (ms). */
+  connectTimeoutMs?: number
+}
+
+// bigint columns (epoch times, tokens_not_before) come back as numbers: every value we store
+// fits well inside 2^53, and the stores expect numbers from every backend.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+
+/** PostgreSQL's SQLSTATEs (Appendix A): 23505 unique_violation, 23503 foreign_key_violation. */
+function constraintViolation(error: unknown): ConstraintViolation {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === '23505') return 'unique'
+  if (code === '23503') return 'foreign_key'
+  return null
+}
+
+/**
+ * PostgreSQL text cannot hold NUL (SQLSTATE 22021), where SQLite can. Refusing such a value
+ * here, before it is sent, makes it a client error (422) on every query — lookups included —
+ * instead of a driver error and a 500.
+ */
+function assertStorable(parameters: readonly unknown[] | undefined): void {
+  if (parameters?.some((p) => typeof p === 'string' && p.includes('\u0000'))) {
+    throw new ValidationFailed([{ type: 'string_pattern_mismatch', loc: ['body'], msg: 'Text must not contain NUL characters' }])
+  }
+}
+
+/** How long a client is told to wait when the database is unreachable (Retry-After, seconds). */
+export const DATABASE_RETRY_AFTER_SECONDS = 2
+
+/**
+ * Errors that say "the database is not there right now", not "this request is wrong": refused
+ * or dropped connections, a server shutting down or starting (SQLSTATE class 08, 57P01–57P03),
+ * a statement cut off by statement_timeout (57014), or no connection within connectTimeout.
+ * Clients get 503 + Retry-After for these, and the pool reconnects by itself once it is back.
+ */
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', '57014', '53300'].includes(code))) return true
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true
+  const message = error instanceof Error ? error.message : ''
+  // node-postgres reports these without a code.
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)
+}
+
+function unavailable(error: unknown): never {
+  if (isUnavailable(error)) throw new ServiceUnavailable(DATABASE_RETRY_AFTER_SECONDS, 'Database unavailable, retry later')
+  throw error
+}
+
+function guardedPool(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect().catch(unavailable)
+      return {
+        query: ((sql: string, parameters: readonly unknown[]) => {
+          assertStorable(parameters)
+          return client.query(sql, parameters as unknown[]).catch(unavailable)
+        }) as unknown as PostgresPoolClient['query'],
+        release: () => client.release(),
+      }
+    },
+    end: () => pool.end(),
+  }
+}
+
+/**
+ * `postgres://user@host:port/db` (or `postgresql://`). The pool is sized by configuration and
+ * every connection carries a statement timeout, so a stuck query cannot hold a connection.
+ */
+export async function openPostgresBackend(url: string, options: PostgresOptions = {}): Promise<Backend> {
+  const { poolSize = 10, statementTimeoutMs = 5000, connectTimeoutMs = 5000 } = options
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    statement_timeout: statementTimeoutMs,
+    connectionTimeoutMillis: connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+  })
+  // An idle client whose server went away emits 'error' on the pool; unheard, that would crash
+  // the process. The next query simply gets a fresh connection.
+  pool.on('error', () => {})
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardedPool(pool) }) })
+  return {
+    db,
+    identityColumn: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
+    constraintViolation,
+    representable: (text) => !text.includes('\u0000'),
+    close: () => db.destroy(),
+  }
+}
