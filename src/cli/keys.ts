@@ -5,6 +5,7 @@ import {
 } from '../core/index.js'
 import { EXIT, CliError } from './cli-error.js'
 import { withStore } from './command-context.js'
+import { announceKeyChange } from './key-change-notice.js'
 import { table } from './table.js'
 
 /** `--alg eddsa` means EdDSA: JOSE names are case-sensitive, people typing them are not. */
@@ -15,8 +16,6 @@ function parseAlgorithm(value: string): SigningAlgorithm {
 }
 
 const ALG_HELP = `${SIGNING_ALGORITHMS.join(', ')} (EdDSA is Ed25519, recommended)`
-
-const RELOAD_NOTE = 'Running servers pick this up within TESSERA_KEYS_RELOAD_SECONDS.'
 
 function listed(key: SigningKeySummary) {
   return { kid: key.kid, alg: key.algorithm, status: key.status, created_at: new Date(key.createdAt).toISOString() }
@@ -38,9 +37,12 @@ export function addKeysCommand(program: Command): void {
     .description('add a key: active if none is, else verifying (published ahead of `keys rotate --kid`)')
     .option('--alg <alg>', ALG_HELP, parseAlgorithm, DEFAULT_SIGNING_ALGORITHM)
     .action(async (options: { alg: SigningAlgorithm }) => {
-      const key = await withStore(({ store }) => addSigningKey(options.alg, { keys: store.signingKeys, clock: systemClock }))
+      const { key, note } = await withStore(async ({ config, store }) => {
+        const added = await addSigningKey(options.alg, { keys: store.signingKeys, clock: systemClock })
+        return { key: added, note: await announceKeyChange(config) }
+      })
       if (key.status === 'active') {
-        print(`Generated ${key.algorithm} key ${key.kid}: active. Access tokens are signed with it; HS256 tokens are no longer accepted. ${RELOAD_NOTE}`)
+        print(`Generated ${key.algorithm} key ${key.kid}: active. Access tokens are signed with it; HS256 tokens are no longer accepted. ${note}`)
       } else {
         print(`Generated ${key.algorithm} key ${key.kid}: verifying (published, not signing yet). Start signing with it: tessera keys rotate --kid ${key.kid}`)
       }
@@ -71,12 +73,14 @@ export function addKeysCommand(program: Command): void {
     .option('--kid <kid>', 'promote this verifying key (made by `keys generate`) instead of generating one')
     .action(async (options: { alg?: SigningAlgorithm; kid?: string }) => {
       if (options.alg !== undefined && options.kid !== undefined) throw new CliError('give --alg or --kid, not both', EXIT.usage)
-      const { active, previous } = await withStore(({ store }) =>
-        rotateSigningKey({ algorithm: options.alg, kid: options.kid }, { keys: store.signingKeys, clock: systemClock }))
+      const { active, previous, note } = await withStore(async ({ config, store }) => {
+        const rotated = await rotateSigningKey({ algorithm: options.alg, kid: options.kid }, { keys: store.signingKeys, clock: systemClock })
+        return { ...rotated, note: await announceKeyChange(config) }
+      })
       const before = previous === null
         ? 'No key was active before: HS256 tokens are no longer accepted.'
         : `${previous.kid} keeps verifying until: tessera keys retire ${previous.kid}`
-      print(`${active.algorithm} key ${active.kid} is now active. ${before} ${RELOAD_NOTE}`)
+      print(`${active.algorithm} key ${active.kid} is now active. ${before} ${note}`)
     })
 
   keys
@@ -84,9 +88,12 @@ export function addKeysCommand(program: Command): void {
     .description('stop accepting tokens signed by a key and unpublish it (not the active key)')
     .argument('<kid>')
     .action(async (kid: string) => {
-      const { key, alreadyRetired } = await withStore(({ store }) => retireSigningKey(kid, { keys: store.signingKeys, clock: systemClock }))
+      const { key, alreadyRetired, note } = await withStore(async ({ config, store }) => {
+        const retired = await retireSigningKey(kid, { keys: store.signingKeys, clock: systemClock })
+        return { ...retired, note: retired.alreadyRetired ? '' : await announceKeyChange(config) }
+      })
       print(alreadyRetired
         ? `Key ${key.kid} was already retired.`
-        : `Retired key ${key.kid}: tokens it signed are no longer accepted. ${RELOAD_NOTE}`)
+        : `Retired key ${key.kid}: tokens it signed are no longer accepted. ${note}`)
     })
 }

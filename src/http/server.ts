@@ -6,13 +6,13 @@ import {
   HashAdmission, createAccessTokens, createPasswordHasher, noMetrics, resolveSecretKey, seedDemo, systemClock, type Clock,
   type SigningKeyRing,
 } from '../core/index.js'
-import { MemoryThrottleStore, RedisThrottleStore, openStore } from '../storage/index.js'
+import { MemoryThrottleStore, RedisThrottleStore, openStore, type KeyChangeSubscription } from '../storage/index.js'
 import { buildApp } from './app.js'
 import { startHousekeeping } from './housekeeping.js'
 import { createLogger } from './logger.js'
 import { PrometheusMetrics } from './metrics.js'
 import { connectRedis } from './redis-connection.js'
-import { openServerSigningKeys } from './signing-keys.js'
+import { followKeyChanges, openServerSigningKeys } from './signing-keys.js'
 
 export interface ServerOptions {
   /** A pino logger to use, or where the server's own redacting logger writes (default stdout). */
@@ -55,6 +55,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const store = await openStore(config.databaseUrl, { clock, postgres: postgresOptions(config) })              // applies pending migrations
   let signingKeys: SigningKeyRing | undefined
   let redis: Redis | null = null
+  let keyChanges: KeyChangeSubscription | null = null
   try {
     redis = await connectRedis(config, logger)                            // null without TESSERA_REDIS_URL
     // Brute-force limits: shared by every instance through Redis, else kept in this process.
@@ -62,6 +63,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const secret = await resolveSecretKey(config.secretKey, store.settings)
     if (secret.generated) logger.info('generated a signing key and stored it in the database; tokens survive restarts')
     signingKeys = await openServerSigningKeys(store.signingKeys, config, clock, logger)
+    keyChanges = await followKeyChanges(signingKeys, config, logger)            // with Redis: reload at once on `tessera keys`
     const tokens = createAccessTokens({
       secretKey: secret.key, issuer: config.issuer, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock, signingKeys,
     })
@@ -86,9 +88,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const housekeeping = startHousekeeping(store, clock, logger)             // expired refresh tokens and revoked jtis
     const keys = signingKeys
     const shared = redis
-    return withShutdown(app, () => { housekeeping.stop(); keys.close(); shared?.disconnect(); return store.close() }, url, logger, options.handleSignals ?? true)
+    const following = keyChanges
+    return withShutdown(app, () => {
+      housekeeping.stop(); keys.close(); following?.close(); shared?.disconnect(); return store.close()
+    }, url, logger, options.handleSignals ?? true)
   } catch (err) {
     signingKeys?.close()
+    keyChanges?.close()
     redis?.disconnect()
     await store.close()
     throw err

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
-import { HashAdmission, createPasswordHasher, type Store, type UserRecord } from '../../src/core/index.js'
+import { HashAdmission, createPasswordHasher, mintRefreshToken, type Store, type UserRecord } from '../../src/core/index.js'
 import { openStore } from '../../src/storage/index.js'
 import { REPO_ROOT, cleanEnv, runCli, type CliResult } from './run-cli.js'
 
@@ -31,6 +31,20 @@ async function inStore<T>(look: (store: Store) => Promise<T>): Promise<T> {
 
 async function user(username: string): Promise<UserRecord | null> {
   return inStore((store) => store.users.findByUsername(username))
+}
+
+/** Starts a session for `username` the way a login does; returns the refresh token's hash. */
+async function refreshTokenOf(username: string): Promise<string> {
+  return inStore(async (store) => {
+    const found = await store.users.findByUsername(username)
+    const minted = mintRefreshToken({ userId: found!.id, clientId: null, scopes: ['me'] }, { idleSeconds: 3600, absoluteSeconds: 7200 }, Date.now())
+    await store.refreshTokens.create(minted.record)
+    return minted.record.tokenHash
+  })
+}
+
+async function refreshRecord(tokenHash: string) {
+  return inStore((store) => store.refreshTokens.findByHash(tokenHash))
 }
 
 beforeAll(() => {
@@ -146,10 +160,12 @@ describe('tessera users', () => {
 
   it('disables a user (revoking their tokens) and enables them again', async () => {
     const before = Math.floor(Date.now() / 1000)
+    const session = await refreshTokenOf('bob')
     expect(await tessera(['users', 'disable', 'bob'])).toEqual({ code: 0, signal: null, stdout: 'Disabled user "bob".\n', stderr: '' })
     const disabled = await user('bob')
     expect(disabled?.disabled).toBe(true)
     expect(disabled?.tokensNotBefore).toBeGreaterThanOrEqual(before)
+    expect((await refreshRecord(session))?.revokedAt).not.toBeNull()
     expect(await tessera(['users', 'enable', 'bob'])).toEqual({ code: 0, signal: null, stdout: 'Enabled user "bob".\n', stderr: '' })
     expect((await user('bob'))?.disabled).toBe(false)
   })
@@ -158,12 +174,14 @@ describe('tessera users', () => {
     expect(await tessera(['users', 'passwd', 'bob'], { input: 'tiny\n' }))
       .toEqual({ code: 1, signal: null, stdout: '', stderr: 'error: password: String should have at least 8 characters\n' })
     const before = Math.floor(Date.now() / 1000)
+    const session = await refreshTokenOf('bob')
     expect(await tessera(['users', 'passwd', 'bob'], { input: 'a new password\n' }))
       .toEqual({ code: 0, signal: null, stdout: 'Changed the password of "bob".\n', stderr: '' })
     const bob = await user('bob')
     expect((await hasher.verify('a new password', bob?.passwordHash ?? '')).valid).toBe(true)
     expect((await hasher.verify('correct horse', bob?.passwordHash ?? '')).valid).toBe(false)
     expect(bob?.tokensNotBefore).toBeGreaterThanOrEqual(before)
+    expect((await refreshRecord(session))?.revokedAt).not.toBeNull()
   })
 
   it('deletes a user; an unknown name is an error', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { epochSeconds, systemClock } from '../../core/index.js'
+import { endAllSessions, systemClock } from '../../core/index.js'
 import { findUserOrFail, withStore } from '../command-context.js'
 
 export function addUsersDisableCommands(users: Command): void {
@@ -11,8 +11,9 @@ export function addUsersDisableCommands(users: Command): void {
       await withStore(async ({ store }) => {
         const user = await findUserOrFail(store, username)
         await store.users.setDisabled(user.id, true)
-        // Also revokes the tokens already issued, so enabling the account later does not revive them.
-        await store.users.setTokensNotBefore(user.id, epochSeconds(systemClock))
+        // Also ends every session (access and refresh tokens), so enabling the account later
+        // does not revive them.
+        await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, clock: systemClock })
         process.stdout.write(`Disabled user ${JSON.stringify(user.username)}.\n`)
       })
     })

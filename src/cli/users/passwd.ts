@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { assertPasswordAcceptable, epochSeconds, systemClock } from '../../core/index.js'
+import { assertPasswordAcceptable, endAllSessions, systemClock } from '../../core/index.js'
 import { findUserOrFail, withStore } from '../command-context.js'
 import { readNewPassword } from '../password-input.js'
 import { PASSWORD_SOURCE_HELP } from './password-source-help.js'
@@ -16,8 +16,8 @@ export function addUsersPasswdCommand(users: Command): void {
         const password = await readNewPassword()
         assertPasswordAcceptable(password, config.passwordMaxBytes, ['password'])   // registration's policy
         await store.users.updatePasswordHash(user.id, await hasher.hash(password))
-        // SPEC.md: a token issued before the last password change is rejected.
-        await store.users.setTokensNotBefore(user.id, epochSeconds(systemClock))
+        // SPEC.md: a token issued before the last password change is rejected; refresh tokens end too.
+        await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, clock: systemClock })
         process.stdout.write(`Changed the password of ${JSON.stringify(user.username)}.\n`)
       })
     })
