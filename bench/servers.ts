@@ -58,11 +58,13 @@ export interface TesseraOptions {
   logFile: string
   nodeArgs?: string[]
   env?: Record<string, string>
+  /** Another build's CLI (bench/ab.ts compares two); default dist/cli/main.js. */
+  cli?: string
 }
 
 export async function startTessera(options: TesseraOptions): Promise<RunningServer> {
   const port = await freePort()
-  const cli = join(repoRoot, 'dist/cli/main.js')
+  const cli = options.cli ?? join(repoRoot, 'dist/cli/main.js')
   const since = performance.now()
   const started = startProcess(process.execPath, [...(options.nodeArgs ?? []), cli, 'serve', '--demo', '--port', String(port)],
     tesseraEnv({ TESSERA_DATABASE_URL: options.databaseUrl, ...options.env }), options.logFile)
@@ -83,23 +85,18 @@ export async function startBare(meBody: string, logFile: string): Promise<Runnin
 
 /**
  * The peer is TypeScript like the rest of the bench, but runs as plain JavaScript (no loader in
- * the measured process, as Tessera runs from dist/): TypeScript's own transpiler writes it next
- * to the bench's output, inside the repository so that its imports resolve to node_modules.
+ * the measured process, as Tessera runs from dist/): TypeScript's own transpiler writes it into
+ * bench/out/, inside the repository so that its imports resolve to node_modules.
  */
-function compiledPeer(): string {
-  const outDir = join(repoRoot, 'bench/out')
-  mkdirSync(outDir, { recursive: true })
-  const target = join(outDir, 'peer-fastify.mjs')
-  return target
-}
-
 export async function buildPeer(): Promise<string> {
   const ts = (await import('typescript')).default
   const source = readFileSync(join(repoRoot, 'bench/peer-fastify.ts'), 'utf8')
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
   })
-  const target = compiledPeer()
+  const outDir = join(repoRoot, 'bench/out')
+  mkdirSync(outDir, { recursive: true })
+  const target = join(outDir, 'peer-fastify.mjs')
   writeFileSync(target, outputText)
   return target
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
+import { ARGON2ID_PARAMS } from './core/password.js'
 import { assertUsableSecretKey } from './core/secret-key.js'
 
 /**
@@ -33,7 +34,7 @@ export interface Config {
   bodyLimit: number
   /** Longest accepted password in UTF-8 bytes (default 1024), refused before any hashing. */
   passwordMaxBytes: number
-  /** Concurrent argon2 hashes (default: cores) and how many may wait (default 64). */
+  /** Concurrent argon2 hashes (default: cores ÷ 4, at least 1: see defaultHashConcurrency) and how many may wait (default 64). */
   hashConcurrency: number
   hashQueueLimit: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -64,6 +65,8 @@ export interface Config {
   redisUrl: string | null
   /** Starts every Redis key Tessera writes (default `tessera:`), so deployments can share one Redis. */
   redisKeyPrefix: string
+  /** Days an audit entry is kept before housekeeping deletes it (default 365; 0 keeps every entry forever). */
+  auditRetentionDays: number
 }
 
 /** Values given on the command line (`tessera serve --port 0`): they win over the environment. */
@@ -89,7 +92,7 @@ const VARIABLES = [
   'TESSERA_METRICS', 'TESSERA_METRICS_TOKEN', 'TESSERA_HSTS', 'TESSERA_CORS_ORIGINS', 'TESSERA_TRUST_PROXY',
   'TESSERA_LOGIN_MAX_FAILURES', 'TESSERA_LOGIN_WINDOW_SECONDS', 'TESSERA_LOGIN_IP_MAX_FAILURES',
   'TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', 'TESSERA_REDIS_URL', 'TESSERA_REDIS_KEY_PREFIX',
-  'TESSERA_REFRESH_IDLE_DAYS', 'TESSERA_REFRESH_ABSOLUTE_DAYS', 'TESSERA_REQUIRE_CLIENT',
+  'TESSERA_REFRESH_IDLE_DAYS', 'TESSERA_REFRESH_ABSOLUTE_DAYS', 'TESSERA_REQUIRE_CLIENT', 'TESSERA_AUDIT_RETENTION_DAYS',
 ] as const
 
 type Variable = (typeof VARIABLES)[number]
@@ -270,6 +273,7 @@ const LIMITS = {
   loginWindowSeconds: [1, 7 * 24 * 60 * 60],
   loginIpMaxFailures: [0, 1_000_000],
   registrationsPerIpPerHour: [0, 1_000_000],
+  auditRetentionDays: [0, 36_500],
 } satisfies Record<string, Range>
 
 /**
@@ -303,8 +307,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     issuer: read<string | null>('TESSERA_ISSUER', issuer, null),
     bodyLimit: read('TESSERA_BODY_LIMIT', int('bodyLimit'), 64 * 1024),
     passwordMaxBytes: read('TESSERA_PASSWORD_MAX_BYTES', int('passwordMaxBytes'), 1024),
-    // One hash per core keeps every core busy without making logins wait on each other's slices.
-    hashConcurrency: read('TESSERA_HASH_CONCURRENCY', int('hashConcurrency'), Math.min(availableParallelism(), LIMITS.hashConcurrency[1])),
+    hashConcurrency: read('TESSERA_HASH_CONCURRENCY', int('hashConcurrency'), defaultHashConcurrency(availableParallelism())),
     hashQueueLimit: read('TESSERA_HASH_QUEUE_LIMIT', int('hashQueueLimit'), 64),
     logLevel: read('TESSERA_LOG_LEVEL', (n, v) => oneOf(n, v, LOG_LEVELS), 'info'),
     demo: read('TESSERA_DEMO', boolean, false),
@@ -321,6 +324,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     registrationsPerIpPerHour: read('TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', int('registrationsPerIpPerHour'), 20),
     redisUrl: read<string | null>('TESSERA_REDIS_URL', redisUrl, null),
     redisKeyPrefix: read('TESSERA_REDIS_KEY_PREFIX', redisKeyPrefix, 'tessera:'),
+    // A year of who-did-what, then the table stops growing: failed logins alone can add a row a request.
+    auditRetentionDays: read('TESSERA_AUDIT_RETENTION_DAYS', int('auditRetentionDays'), 365),
   }
 
   const merged = { ...fromEnv, ...checkOverrides(overrides) }
@@ -342,6 +347,16 @@ function checkOverrides(overrides: ConfigOverrides): ConfigOverrides {
     else checked[key] = value
   }
   return checked as ConfigOverrides
+}
+
+/**
+ * Hashes at once by default: cores ÷ argon2's parallelism (at least one). Each hash runs its p=4
+ * lanes on threads of their own, so one hash already keeps 4 cores busy; more at once only
+ * contend for the cores and the memory bus (measured on 2 cores, issue 5: one at a time 35
+ * logins/s at 53 ms of CPU each, two at a time 30/s at 63 ms).
+ */
+export function defaultHashConcurrency(cores: number): number {
+  return Math.min(Math.max(1, Math.floor(cores / ARGON2ID_PARAMS.parallelism)), LIMITS.hashConcurrency[1])
 }
 
 /** libuv's own cap on UV_THREADPOOL_SIZE. */

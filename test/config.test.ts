@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, threadpoolSize, type Config } from '../src/config.js'
+import { ConfigError, defaultHashConcurrency, loadConfig, threadpoolSize, type Config } from '../src/config.js'
 import { TUTORIAL_SECRET_KEY } from '../src/core/secret-key.js'
 
 const KEY = 'k'.repeat(32)
@@ -32,7 +32,7 @@ describe('loadConfig', () => {
       issuer: 'http://127.0.0.1:8000',
       bodyLimit: 65536,
       passwordMaxBytes: 1024,
-      hashConcurrency: Math.min(availableParallelism(), 256),
+      hashConcurrency: defaultHashConcurrency(availableParallelism()),
       hashQueueLimit: 64,
       logLevel: 'info',
       demo: false,
@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       hsts: false,
       corsOrigins: [],
       trustProxy: false,
+      auditRetentionDays: 365,
     })
   })
 
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
       TESSERA_HSTS: 'true',
       TESSERA_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
       TESSERA_TRUST_PROXY: '10.0.0.0/8,192.168.1.10',
+      TESSERA_AUDIT_RETENTION_DAYS: '30',
     })
     expect(config).toEqual({
       host: '0.0.0.0', port: 9000, databaseUrl: 'sqlite::memory:', databasePoolSize: 25, databaseStatementTimeoutMs: 2000, secretKey: KEY, accessTokenExpireMinutes: 15,
@@ -93,6 +95,7 @@ describe('loadConfig', () => {
       redisKeyPrefix: 'auth-eu:',
       metrics: false, metricsToken: 'scrape-token-0123456789', hsts: true,
       corsOrigins: ['https://app.example.com', 'http://localhost:3000'], trustProxy: ['10.0.0.0/8', '192.168.1.10'],
+      auditRetentionDays: 30,
     })
   })
 
@@ -169,6 +172,8 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     ['TESSERA_LOGIN_WINDOW_SECONDS', '0', 'TESSERA_LOGIN_WINDOW_SECONDS must be a whole number from 1 to 604800, got "0"'],
     ['TESSERA_LOGIN_IP_MAX_FAILURES', 'lots', 'TESSERA_LOGIN_IP_MAX_FAILURES must be a whole number from 0 to 1000000, got "lots"'],
     ['TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', '2.5', 'TESSERA_REGISTRATIONS_PER_IP_PER_HOUR must be a whole number from 0 to 1000000, got "2.5"'],
+    ['TESSERA_AUDIT_RETENTION_DAYS', '-1', 'TESSERA_AUDIT_RETENTION_DAYS must be a whole number from 0 to 36500, got "-1"'],
+    ['TESSERA_AUDIT_RETENTION_DAYS', '1y', 'TESSERA_AUDIT_RETENTION_DAYS must be a whole number from 0 to 36500, got "1y"'],
     ['TESSERA_REDIS_URL', 'localhost:6379', 'TESSERA_REDIS_URL has scheme "localhost:": expected redis://… or rediss://…'],
     ['TESSERA_REDIS_URL', '127.0.0.1:6379', 'TESSERA_REDIS_URL has no scheme: expected redis://… or rediss://…'],
     ['TESSERA_REDIS_URL', 'redis://', 'TESSERA_REDIS_URL must name a host: redis://[:password@]host[:port][/db]'],
@@ -178,6 +183,11 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     const err = failure({ [variable]: value })
     expect(err.variable).toBe(variable)
     expect(err.message).toBe(message)
+  })
+
+  it('keeps audit entries forever with TESSERA_AUDIT_RETENTION_DAYS=0', () => {
+    expect(loadConfig({ TESSERA_AUDIT_RETENTION_DAYS: '0' }).auditRetentionDays).toBe(0)
+    expect(failure({}, { auditRetentionDays: 36_501 }).message).toBe('auditRetentionDays must be a whole number from 0 to 36500, got "36501"')
   })
 
   it('turns each brute-force limit off with 0, and accepts rediss:// URLs', () => {
@@ -308,5 +318,11 @@ describe('operations settings (metrics, HSTS, CORS, trusted proxies)', () => {
   it('reads TESSERA_HSTS as a boolean', () => {
     expect(loadConfig({ TESSERA_HSTS: 'yes' }).hsts).toBe(true)
     expect(failure({ TESSERA_HSTS: 'max-age=1' }).message).toBe('TESSERA_HSTS must be true or false, got "max-age=1"')
+  })
+})
+
+describe('defaultHashConcurrency', () => {
+  it('is cores ÷ argon2\'s 4 lanes, at least one, at most the limit', () => {
+    expect([1, 2, 3, 4, 7, 8, 16, 64, 4096].map(defaultHashConcurrency)).toEqual([1, 1, 1, 1, 1, 2, 4, 16, 256])
   })
 })

@@ -50,8 +50,10 @@ export interface AccessTokens {
 /** RFC 9068 §2.1: the header type of a JWT access token; any other `typ` is refused (§4). */
 export const ACCESS_TOKEN_TYP = 'at+jwt'
 const REQUIRED_CLAIMS = ['iss', 'sub', 'exp', 'iat', 'jti', 'scope'] as const
-/** Tokens each asymmetric key's verifier remembers as verified (fast-jwt's LRU cache, keyed by a hash of the token). */
+/** Tokens a key set's verifiers remember as verified (see `verified` in Compiled). */
 const VERIFIED_TOKENS_CACHED = 1000
+/** Distinct JOSE headers remembered with their kid: a key set has a handful (one per key and algorithm). */
+const HEADERS_CACHED = 64
 /** A JOSE header is tiny; a longer first segment is not worth decoding to look for a kid. */
 const MAX_HEADER_CHARS = 1024
 
@@ -66,6 +68,15 @@ interface Compiled {
   byKid: ReadonlyMap<string, Verify>
   /** Tokens without a kid: HS256 with the secret key, only while no asymmetric key is active. */
   withoutKid: Verify | null
+  /**
+   * Tokens these verifiers accepted, by the whole token, with the payload they returned. What the
+   * verifiers check never changes for the same bytes and the same keys (alg, signature, typ, iss,
+   * aud, required claims), and a client sends one token many times: remembering saves the
+   * decoding and the signature check (an HMAC, or ~15x that for an asymmetric key). The time
+   * claims are still checked on every call (claimsOf); a new key set starts empty; refusals are
+   * not remembered. Oldest first out.
+   */
+  verified: Map<string, Record<string, unknown>>
 }
 
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
@@ -99,10 +110,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     if (compiled?.set === set) return compiled
     const byKid = new Map<string, Verify>()
     for (const key of set.byKid.values()) {
-      // An asymmetric signature costs ~15x an HMAC, and a client sends one token many times: each
-      // verifier remembers the tokens it verified. Safe because only what never changes is
-      // cached (time claims are checked on every call) and a new key set means new verifiers.
-      const verify = createVerifier({ ...common, key: key.publicKeyPem, algorithms: [key.algorithm], cache: VERIFIED_TOKENS_CACHED })
+      const verify = createVerifier({ ...common, key: key.publicKeyPem, algorithms: [key.algorithm] })
       byKid.set(key.kid, verify as Verify)
     }
     const active = set.active
@@ -115,17 +123,36 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       // Once a key is active, resource servers verify through the JWKS, which cannot publish the
       // secret: an HS256 token would be valid here and nowhere else, so it is valid nowhere.
       withoutKid: active === null ? hs256.verify : null,
+      verified: new Map(),
     }
     return compiled
   }
 
-  function verifierFor(token: string): Verify | null {
-    const { byKid, withoutKid } = compile(keys.current())
+  function verifierFor(compiled: Compiled, token: string): Verify | null {
+    const { byKid, withoutKid } = compiled
     const kid = kidOf(token)
     if (kid === undefined) return withoutKid
     const verify = byKid.get(kid)
     if (verify === undefined) keys.unknownKid(kid) // maybe rotated by another process: reload soon
     return verify ?? null
+  }
+
+  /** alg (pinned per key) and signature first, then typ, iss, aud, required claims; remembered per token. */
+  function verifiedPayload(token: string): Record<string, unknown> {
+    const compiled = compile(keys.current())
+    const verify = verifierFor(compiled, token) // also refuses what the current keys no longer allow
+    if (verify === null) throw new InvalidToken()
+    const known = compiled.verified.get(token)
+    if (known !== undefined) return known
+    let payload: Record<string, unknown>
+    try {
+      payload = verify(token)
+    } catch {
+      throw new InvalidToken() // never the library's message: it may describe the token
+    }
+    if (compiled.verified.size >= VERIFIED_TOKENS_CACHED) compiled.verified.delete(compiled.verified.keys().next().value as string)
+    compiled.verified.set(token, payload)
+    return payload
   }
 
   return {
@@ -140,15 +167,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     },
 
     verify(token) {
-      const verify = verifierFor(token)
-      if (verify === null) throw new InvalidToken()
-      let payload: Record<string, unknown>
-      try {
-        payload = verify(token) // alg (pinned per key) and signature first, then typ, iss, aud, required claims
-      } catch {
-        throw new InvalidToken() // never the library's message: it may describe the token
-      }
-      return claimsOf(payload, clock.now(), toleranceMs)
+      return claimsOf(verifiedPayload(token), clock.now(), toleranceMs) // time claims: on every call
     },
   }
 }
@@ -161,9 +180,23 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
 function kidOf(token: string): string | undefined {
   const end = typeof token === 'string' ? token.indexOf('.') : -1
   if (end < 1 || end > MAX_HEADER_CHARS) throw new InvalidToken()
+  const segment = token.slice(0, end)
+  // Every token a key signs has the same header: decode each distinct one once.
+  const known = kidsByHeader.get(segment)
+  if (known !== undefined) return known.kid
+  const kid = decodeKid(segment)
+  if (kidsByHeader.size >= HEADERS_CACHED) kidsByHeader.clear()
+  kidsByHeader.set(segment, { kid })
+  return kid
+}
+
+/** Header segment → its kid (undefined: none). Only well-formed headers are remembered. */
+const kidsByHeader = new Map<string, { kid: string | undefined }>()
+
+function decodeKid(segment: string): string | undefined {
   let header: unknown
   try {
-    header = JSON.parse(Buffer.from(token.slice(0, end), 'base64url').toString('utf8'))
+    header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
   } catch {
     throw new InvalidToken()
   }

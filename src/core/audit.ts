@@ -9,7 +9,7 @@ export const AUDIT_EVENTS = [
   'login.succeeded', 'login.failed', 'user.registered',
   'token.refreshed', 'token.reuse_detected', 'token.revoked',
   'client_credentials.issued', 'client.authentication_failed',
-  'logout', 'password.changed',
+  'logout', 'password.changed', 'password.change_failed',
   'admin.user_created', 'admin.user_updated', 'admin.user_deleted', 'admin.password_reset',
   'admin.client_created', 'admin.client_updated', 'admin.client_deleted', 'admin.client_secret_rotated',
 ] as const

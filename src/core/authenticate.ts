@@ -22,9 +22,8 @@ export interface Authenticated { user: UserRecord; claims: AccessClaims }
 export async function authenticate(header: string | undefined, required: readonly string[], deps: AuthDeps): Promise<Authenticated> {
   const token = extractBearerToken(header)                      // RFC 6750 §2.1; NotAuthenticated
   const claims = verifyFor(token, required, deps.tokens)        // alg pinned, signature before claims
-  await assertNotRevokedJti(claims, deps.revokedTokens, required) // POST /revoke'd: one indexed lookup
-  const user = await deps.users.findById(claims.sub)            // a deleted user's token is just invalid
-  if (user === null) throw new InvalidToken(required)
+  const user = await findSubject(claims, deps)                  // deleted user or POST /revoke'd jti: one lookup
+  if (user === null) throw new InvalidToken(required)           // either is just an invalid token
   assertNotRevoked(claims, user, required)                      // logout-all / password change
   assertScopes(claims.scope, required)                          // InsufficientScope (403) lists `required`
   if (user.disabled) throw new InactiveUser()                   // after scopes, as the tutorial orders it
@@ -45,7 +44,14 @@ function assertNotRevoked(claims: AccessClaims, user: UserRecord, required: read
   if (user.tokensNotBefore !== null && claims.iat < user.tokensNotBefore) throw new InvalidToken(required)
 }
 
-/** An access token revoked at /revoke is refused until it expires (RFC 7009 §2). */
-async function assertNotRevokedJti(claims: AccessClaims, revoked: AuthDeps['revokedTokens'], required: readonly string[]): Promise<void> {
-  if (revoked !== undefined && await revoked.isRevoked(claims.jti)) throw new InvalidToken(required)
+/**
+ * The token's user, or null when there is none or the token was revoked at /revoke (refused until
+ * it expires, RFC 7009 §2). A store that can answer both in one query does (a round trip fewer
+ * on PostgreSQL, a statement fewer on SQLite); otherwise the two lookups, in turn.
+ */
+async function findSubject(claims: AccessClaims, deps: AuthDeps): Promise<UserRecord | null> {
+  const { users, revokedTokens } = deps
+  if (revokedTokens === undefined) return users.findById(claims.sub)
+  if (users.findByIdUnlessRevoked !== undefined) return users.findByIdUnlessRevoked(claims.sub, claims.jti)
+  return (await revokedTokens.isRevoked(claims.jti)) ? null : users.findById(claims.sub)
 }

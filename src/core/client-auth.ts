@@ -14,10 +14,13 @@ export interface ClientCredentials {
   method: ClientAuthMethod
 }
 
-/** The client fields of a token, revocation or introspection form. */
+/**
+ * The client fields of a token, revocation or introspection form. `unknown`: a form parser turns
+ * a repeated field into an array, and these are read before any other use (see formField).
+ */
 export interface ClientForm {
-  client_id?: string | undefined
-  client_secret?: string | undefined
+  client_id?: unknown
+  client_secret?: unknown
 }
 
 /** Longest client id or secret read from a request; ours are 22 and 43 characters. */
@@ -46,6 +49,13 @@ function basicCredentials(header: string | undefined): { clientId: string; secre
   return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) }
 }
 
+/** A client field as sent once, as a string (RFC 6749 §3.2: parameters MUST NOT repeat), or absent. */
+function formField(form: ClientForm, name: keyof ClientForm): string | undefined {
+  const value = form[name]
+  if (value === undefined || typeof value === 'string') return value
+  throw new InvalidRequest(`Missing or invalid parameter: ${name}`)
+}
+
 /**
  * Reads the client's credentials from the Authorization header (client_secret_basic) or the form
  * (client_secret_post, or `client_id` alone for a public client). Null when the request names no
@@ -54,20 +64,22 @@ function basicCredentials(header: string | undefined): { clientId: string; secre
  * (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request").
  */
 export function readClientCredentials(authorization: string | undefined, form: ClientForm): ClientCredentials | null {
+  const clientId = formField(form, 'client_id')                       // an array never reaches a hash or a query
+  const clientSecret = formField(form, 'client_secret')
   const basic = basicCredentials(authorization)
   if (basic !== null && basic.clientId !== '') {
-    if (form.client_secret !== undefined) throw new InvalidRequest('Use only one client authentication method')
-    if (form.client_id !== undefined && form.client_id !== basic.clientId) throw new InvalidRequest('client_id does not match the Authorization header')
+    if (clientSecret !== undefined) throw new InvalidRequest('Use only one client authentication method')
+    if (clientId !== undefined && clientId !== basic.clientId) throw new InvalidRequest('client_id does not match the Authorization header')
     // An empty secret is no secret, as an empty form field is absent: Swagger UI sends `id:` for a public client.
     if (basic.secret === '') return { clientId: basic.clientId, secret: null, method: 'none' }
     return { clientId: basic.clientId, secret: basic.secret, method: 'client_secret_basic' }
   }
-  if (form.client_id === undefined) {
-    if (form.client_secret !== undefined) throw new InvalidRequest('client_secret was sent without client_id')
+  if (clientId === undefined) {
+    if (clientSecret !== undefined) throw new InvalidRequest('client_secret was sent without client_id')
     return null
   }
-  if (form.client_secret === undefined) return { clientId: form.client_id, secret: null, method: 'none' }
-  return { clientId: form.client_id, secret: form.client_secret, method: 'client_secret_post' }
+  if (clientSecret === undefined) return { clientId, secret: null, method: 'none' }
+  return { clientId, secret: clientSecret, method: 'client_secret_post' }
 }
 
 /**

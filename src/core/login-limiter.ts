@@ -1,5 +1,5 @@
 import { clientNetwork } from './client-network.js'
-import { InvalidCredentials, TooManyLoginFailures } from './errors.js'
+import { IncorrectPassword, InvalidCredentials, TooManyLoginFailures } from './errors.js'
 import { retryAfterSeconds, throttleKey, type ThrottleRule, type ThrottleStore } from './throttle.js'
 import { normalizeUsername } from './user.js'
 
@@ -95,7 +95,8 @@ export function createLoginLimiter(policy: LoginLimitPolicy, store: ThrottleStor
 
 /**
  * Runs `login` under the limiter: refused before it starts when locked (a throttled request
- * costs no argon2), and only a wrong username or password stays counted as a failure.
+ * costs no argon2), and only a wrong username or password stays counted as a failure — at
+ * /token, or a wrong current password at POST /users/me/password (a guess is a guess).
  */
 export async function throttledLogin<T>(limiter: LoginLimiter, attempt: LoginAttempt, login: () => Promise<T>): Promise<T> {
   await limiter.admit(attempt)
@@ -103,7 +104,7 @@ export async function throttledLogin<T>(limiter: LoginLimiter, attempt: LoginAtt
   try {
     result = await login()
   } catch (err) {
-    if (!(err instanceof InvalidCredentials)) await limiter.abandoned(attempt)
+    if (!(err instanceof InvalidCredentials || err instanceof IncorrectPassword)) await limiter.abandoned(attempt)
     throw err
   }
   await limiter.succeeded(attempt)

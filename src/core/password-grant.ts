@@ -7,6 +7,7 @@ import type { ClientRecord, UserStore } from './ports.js'
 import { grantScopes, parseScope, type Scope } from './scopes.js'
 import { mayRefresh, startSession, type SessionDeps } from './sessions.js'
 import { tokenResponse, type TokenResponse } from './token-response.js'
+import type { UserRecord } from './user.js'
 
 export type { TokenResponse } from './token-response.js'
 
@@ -49,13 +50,26 @@ export async function passwordGrant(request: PasswordGrantRequest, deps: Passwor
   }
   const { valid, needsRehash } = await hasher.verify(request.password, user.passwordHash)
   if (!valid) throw new InvalidCredentials()
-  if (needsRehash) await users.updatePasswordHash(user.id, await hasher.hash(request.password)) // bcrypt/old params → argon2id now
-  if (user.disabled) throw new InvalidGrant('Inactive user')            // only after the password check
-  const scopes = withinClientScopes(grantScopes(parseScope(request.scope), user.scopes), client) // unknown → invalid_scope
-  const notBefore = user.tokensNotBefore
-  const issued = tokens.issue(user.id, scopes, { clientId: client?.id, notBefore }) // sub: the immutable id
+  const rehashed = needsRehash ? await hasher.hash(request.password) : null // bcrypt/old params → argon2id
+  const current = await stillCurrent(user, users)                       // re-read after the slow part: changes meanwhile win
+  if (rehashed !== null) await users.updatePasswordHash(current.id, rehashed)
+  if (current.disabled) throw new InvalidGrant('Inactive user')         // only after the password check
+  const scopes = withinClientScopes(grantScopes(parseScope(request.scope), current.scopes), client) // unknown → invalid_scope
+  const notBefore = current.tokensNotBefore                             // a logout during the check included
+  const issued = tokens.issue(current.id, scopes, { clientId: client?.id, notBefore }) // sub: the immutable id
   const refreshToken = deps.sessions !== undefined && mayRefresh(client)
-    ? await startSession({ userId: user.id, clientId: client?.id ?? null, scopes }, notBefore, deps.sessions) // a new family
+    ? await startSession({ userId: current.id, clientId: client?.id ?? null, scopes }, notBefore, deps.sessions) // a new family
     : undefined
   return tokenResponse(issued, scopes, refreshToken)
+}
+
+/**
+ * The user as stored now, read again after the ~100 ms password check: a password change or
+ * reset, deletion, disable or logout-all that landed during it must not be undone by tokens
+ * issued from the record read before it. A changed hash or a deleted user is a wrong password.
+ */
+async function stillCurrent(user: UserRecord, users: UserStore): Promise<UserRecord> {
+  const current = await users.findById(user.id)
+  if (current === null || current.passwordHash !== user.passwordHash) throw new InvalidCredentials()
+  return current
 }

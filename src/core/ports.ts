@@ -8,6 +8,13 @@ import type { ItemRecord, NewItem, NewUser, UserRecord } from './user.js'
  */
 export interface UserStore {
   findById(id: string): Promise<UserRecord | null>
+  /**
+   * `findById` for a request bearing access token `jti`: also null when that jti is revoked in
+   * the same Store's RevokedTokenStore (RFC 7009). Every authenticated request asks this, so a
+   * backend answers it in one query. Optional for other stores: authenticate then asks
+   * `isRevoked` and `findById` in turn.
+   */
+  findByIdUnlessRevoked?(id: string, jti: string): Promise<UserRecord | null>
   /** Looks up by the normalised username (see normalizeUsername). */
   findByUsername(username: string): Promise<UserRecord | null>
   /** Throws `Conflict('Username already registered')` when the normalised name is taken. */
@@ -168,4 +175,6 @@ export interface AuditStore {
   record(event: AuditEvent): Promise<void>
   /** Newest first. */
   list(filter: AuditFilter): Promise<AuditRecord[]>
+  /** Deletes the entries recorded before `cutoff` (epoch ms): retention (housekeeping). Returns how many. */
+  deleteOlderThan(cutoff: number): Promise<number>
 }

@@ -31,8 +31,12 @@ export interface SigningKeyRingOptions {
 }
 
 export interface SigningKeyRing extends SigningKeys {
-  /** Reads the store now (joining a read already under way); resolves to the set in force afterwards. */
-  reload(): Promise<KeySet>
+  /**
+   * Reads the store now (joining a read already under way); resolves to the set in force
+   * afterwards. `fresh`: a change was just announced, so a read begun before it may have missed
+   * it — wait for that one, then read again.
+   */
+  reload(options?: { fresh?: boolean }): Promise<KeySet>
   /** Stops the periodic reload. */
   close(): void
 }
@@ -61,7 +65,12 @@ export async function openSigningKeyRing(store: SigningKeyStore, options: Signin
   let reading: Promise<KeySet> | undefined
   let lastUnknownKidReload = Number.NEGATIVE_INFINITY
 
-  function reload(): Promise<KeySet> {
+  async function reload(options: { fresh?: boolean } = {}): Promise<KeySet> {
+    if (options.fresh === true && reading !== undefined) await reading.catch(() => undefined)
+    return read()
+  }
+
+  function read(): Promise<KeySet> {
     reading ??= (async () => {
       try {
         const fresh = await store.list()

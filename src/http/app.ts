@@ -5,7 +5,8 @@ import { noMetrics, type Metrics } from '../core/index.js'
 import { frameworkErrors, installErrorHandler, tesseraAuth } from '../fastify/index.js'
 import { installCors } from './cors.js'
 import type { AppDeps } from './deps.js'
-import { REQUEST_ID_HEADER, createLogger, requestIdFor } from './logger.js'
+import { REQUEST_ID_HEADER, TesseraLogController, createLogger, requestIdFor, requestLoggerFactory } from './logger.js'
+import { memoryThrottle } from './limits.js'
 import { PrometheusMetrics, installRequestMetrics, type HashLoad } from './metrics.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminClientRoutes } from './routes/admin-clients.js'
@@ -48,13 +49,18 @@ function isLogger(value: BuildAppOptions['logger']): value is Logger {
  */
 export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance> {
   const metrics = given.metrics ?? (given.config.metrics ? new PrometheusMetrics() : noMetrics)
-  const options: BuildAppOptions & AppDeps = { ...given, metrics }
+  // One brute-force store for every route when none is shared (see limits.ts).
+  const options: BuildAppOptions & AppDeps = { ...given, metrics, throttle: given.throttle ?? memoryThrottle(given.clock) }
   const prometheus = given.config.metrics && metrics instanceof PrometheusMetrics ? metrics : null
   if (prometheus !== null && given.admission !== undefined) prometheus.watchHashAdmission(given.admission)
   const { config, store, tokens } = options
   const logger: FastifyBaseLogger = isLogger(options.logger) ? options.logger : createLogger(config, options.logger)
   const app = Fastify({
     loggerInstance: logger,
+    // Successful reads are logged at debug, state changes and failures at info (logger.ts), and
+    // each request's pino child is made only when it logs something.
+    logController: new TesseraLogController(),
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: config.bodyLimit,
     // SPEC.md: /users/me and /users/me/ are one resource (the tutorials use both), without redirects.
     routerOptions: { ignoreTrailingSlash: true },
@@ -78,7 +84,7 @@ export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance>
 
   installErrorHandler(app)
   // Echoed on every answer, errors included, so a client's report can be found in the logs.
-  app.addHook('onRequest', async (request, reply) => { reply.header(REQUEST_ID_HEADER, request.id) })
+  app.addHook('onRequest', (request, reply, done) => { reply.header(REQUEST_ID_HEADER, request.id); done() })
   installSecurityHeaders(app, { hsts: config.hsts })
   installCors(app, config.corsOrigins)
   if (prometheus !== null) installRequestMetrics(app, prometheus)

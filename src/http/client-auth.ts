@@ -17,7 +17,9 @@ export interface ClientRequirement {
 /**
  * The client a request at /token, /revoke or /introspect authenticates as (client_secret_basic,
  * client_secret_post, or a public client's bare client_id), or null when it names none. A
- * failure is audited, then answered 401 invalid_client.
+ * failure is answered 401 invalid_client, and audited when credentials were presented: a bare
+ * request where a client is required is no attempt on any client, and logging each one would
+ * let anyone grow the log for free.
  */
 export async function requestClient(
   request: FastifyRequest, form: ClientForm, deps: Pick<AppDeps, 'store' | 'clock'>, options: ClientRequirement,
@@ -29,10 +31,9 @@ export async function requestClient(
     if (client !== null && options.confidential === true && client.type !== 'confidential') throw new InvalidClient(undefined, client.id)
     return client
   } catch (err) {
-    if (err instanceof InvalidClient) {
-      const reason = err.detail === REQUIRED ? 'missing' : 'invalid'
+    if (err instanceof InvalidClient && err.detail !== REQUIRED) {
       await recordAudit(deps.store.audit, request, 'client.authentication_failed', {
-        clientId: err.clientId, details: { endpoint: request.url.split('?')[0] ?? '', reason },
+        clientId: err.clientId, details: { endpoint: request.url.split('?')[0] ?? '', reason: 'invalid' },
       }, (deps.clock ?? systemClock).now())
     }
     throw err

@@ -1,7 +1,16 @@
 import type { Clock, Store } from '../core/index.js'
 
-/** How often expired refresh tokens and revoked-jti entries are deleted. */
+/** How often expired refresh tokens, revoked-jti entries and old audit entries are deleted. */
 export const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+export interface HousekeepingOptions {
+  /** Between passes (default HOUSEKEEPING_INTERVAL_MS). */
+  intervalMs?: number
+  /** Audit entries older than this many days are deleted (TESSERA_AUDIT_RETENTION_DAYS); 0 or absent keeps them all. */
+  auditRetentionDays?: number
+}
 
 interface Log {
   info(object: object, message: string): void
@@ -16,17 +25,20 @@ export interface Housekeeping {
 
 /**
  * Deletes what can no longer matter: refresh tokens past their absolute end (rotated ones are
- * kept until then, since presenting one is how reuse is detected) and revoked access-token ids
- * past the token's own expiry. A failed pass is logged and retried at the next one. The timer
- * does not keep the process alive.
+ * kept until then, since presenting one is how reuse is detected), revoked access-token ids
+ * past the token's own expiry, and audit entries past their retention. A failed pass is logged
+ * and retried at the next one. The timer does not keep the process alive.
  */
-export function startHousekeeping(store: Pick<Store, 'refreshTokens' | 'revokedTokens'>, clock: Clock, log: Log, intervalMs = HOUSEKEEPING_INTERVAL_MS): Housekeeping {
+export function startHousekeeping(store: Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit'>, clock: Clock, log: Log, options: HousekeepingOptions = {}): Housekeeping {
+  const { intervalMs = HOUSEKEEPING_INTERVAL_MS, auditRetentionDays = 0 } = options
   async function run(): Promise<void> {
     try {
       const now = clock.now()
       const refreshTokens = await store.refreshTokens.deleteExpired(now)
       const revokedTokens = await store.revokedTokens.deleteExpired(now)
       if (refreshTokens + revokedTokens > 0) log.info({ refreshTokens, revokedTokens }, 'deleted expired session records')
+      const auditEntries = auditRetentionDays > 0 ? await store.audit.deleteOlderThan(now - auditRetentionDays * DAY_MS) : 0
+      if (auditEntries > 0) log.info({ auditEntries, auditRetentionDays }, 'deleted audit entries past their retention')
     } catch (err) {
       log.warn({ err: { name: (err as Error)?.name } }, 'housekeeping failed; retrying at the next pass')
     }

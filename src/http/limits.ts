@@ -1,10 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify'
 import {
-  createLoginLimiter, createRegistrationLimiter, failOpen, systemClock, type LoginLimiter, type RegistrationLimiter,
+  createLoginLimiter, createRegistrationLimiter, failOpen, systemClock, type Clock, type LoginLimiter, type RegistrationLimiter,
   type ThrottleStore,
 } from '../core/index.js'
 import { MemoryThrottleStore } from '../storage/index.js'
 import type { AppDeps } from './deps.js'
+
+/**
+ * This process's own store, for an app given none (no Redis): buildApp makes one for all its
+ * routes, so a wrong password at /token and at /users/me/password count against one budget.
+ */
+export function memoryThrottle(clock: Clock | undefined): ThrottleStore {
+  return new MemoryThrottleStore({ clock: clock ?? systemClock })
+}
 
 /**
  * The store the limits use, failing open: if it cannot answer (Redis down or slow), attempts are
@@ -13,7 +21,7 @@ import type { AppDeps } from './deps.js'
  * about the domain.
  */
 function throttleFor(deps: AppDeps, log: FastifyBaseLogger): ThrottleStore {
-  const store = deps.throttle ?? new MemoryThrottleStore({ clock: deps.clock ?? systemClock })
+  const store = deps.throttle ?? memoryThrottle(deps.clock)
   return failOpen(store, {
     clock: systemClock,
     onUnavailable: (err) => log.warn(

@@ -59,9 +59,14 @@ export async function recordLoginSucceeded(request: FastifyRequest, deps: LoginA
   }, deps.clock.now())
 }
 
+/**
+ * A login refused by the brute-force limits is not recorded (nor its user looked up): a flood of
+ * them would grow the log by a row a request at no cost to the sender, and /metrics counts them
+ * (tessera_logins_total{outcome="throttled"}). The failures that led to the lock are recorded.
+ */
 export async function recordLoginFailed(request: FastifyRequest, deps: LoginAuditDeps, attempt: LoginAttempt, err: unknown): Promise<void> {
   const reason = loginFailureReason(err)
-  if (reason === null) return
+  if (reason === null || reason === 'throttled') return
   await recordAudit(deps.audit, request, 'login.failed', {
     userId: await accountOf(deps.users, attempt.username),
     username: attempt.username.slice(0, USERNAME_LOGGED_MAX),

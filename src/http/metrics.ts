@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Metrics } from '../core/index.js'
+import { requestMetrics, type RequestMetrics } from './request-metrics.js'
 
 /** The `route` label of requests that matched no route (404s, 405s): one value, whatever the URL. */
 export const UNMATCHED_ROUTE = 'unmatched'
@@ -21,8 +22,7 @@ const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
  */
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry()
-  readonly #requests: Counter<'method' | 'route' | 'status'>
-  readonly #duration: Histogram<'method' | 'route'>
+  readonly #requests: RequestMetrics
   readonly #logins: Counter<'outcome'>
   readonly #tokens: Counter<'kind'>
   readonly #hashWait: Histogram
@@ -31,14 +31,9 @@ export class PrometheusMetrics implements Metrics {
   constructor() {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
-    this.#requests = new Counter({
-      name: 'http_requests_total', help: 'HTTP requests answered, by method, route pattern and status code.',
-      labelNames: ['method', 'route', 'status'], registers,
-    })
-    this.#duration = new Histogram({
-      name: 'http_request_duration_seconds', help: 'Time from receiving a request to sending its answer, by method and route pattern.',
-      labelNames: ['method', 'route'], buckets: LATENCY_BUCKETS, registers,
-    })
+    // http_requests_total and http_request_duration_seconds: updated on every request, so not
+    // through prom-client's label handling (request-metrics.ts).
+    this.#requests = requestMetrics(this.registry, LATENCY_BUCKETS)
     this.#logins = new Counter({
       name: 'tessera_logins_total', help: 'Login attempts by outcome: succeeded, failed (bad credentials or inactive user), throttled (brute-force limit).',
       labelNames: ['outcome'], registers,
@@ -79,8 +74,7 @@ export class PrometheusMetrics implements Metrics {
   hashAdmitted(waitedSeconds: number): void { this.#hashWait.observe(waitedSeconds) }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.#requests.inc({ method, route, status: String(status) })
-    this.#duration.observe({ method, route }, seconds)
+    this.#requests.observe(method, route, status, seconds)
   }
 
   /** The Prometheus text exposition of everything above, plus prom-client's process metrics. */
@@ -94,8 +88,10 @@ export class PrometheusMetrics implements Metrics {
  * instance so it sees every route; onResponse runs after the answer is sent, off its path.
  */
 export function installRequestMetrics(app: FastifyInstance, metrics: PrometheusMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // Synchronous, as it runs on every request (an async hook costs a promise and a microtask).
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
 }

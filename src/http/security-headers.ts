@@ -30,16 +30,17 @@ function fixedHeaders(options: SecurityHeaderOptions): Record<string, string> {
 }
 
 /**
- * Every answer gets the fixed headers, and API_CSP unless its route set a policy. onSend, so
- * error answers carry them too. Root hooks run before an encapsulated plugin's onSend, so
- * @fastify/swagger-ui's own CSP still replaces ours under /docs.
+ * Every answer gets the fixed headers and API_CSP, set as the request arrives (onRequest runs for
+ * unmatched paths too, and Fastify's error path keeps headers already set, so error answers carry
+ * them). A route with a policy of its own sets it later, replacing ours: /redoc in its handler,
+ * @fastify/swagger-ui in its onSend hook under /docs. A synchronous hook: this runs on every
+ * request, and an async one costs a promise and a microtask each time.
  */
 export function installSecurityHeaders(app: FastifyInstance, options: SecurityHeaderOptions): void {
-  const fixed = fixedHeaders(options)
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.headers(fixed)
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP)
-    return payload
+  const headers = { ...fixedHeaders(options), 'content-security-policy': API_CSP }
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers)
+    done()
   })
 }
 

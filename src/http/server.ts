@@ -85,7 +85,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       throw err
     }
     logger.info({ url }, `Tessera listening on ${url}`)
-    const housekeeping = startHousekeeping(store, clock, logger)             // expired refresh tokens and revoked jtis
+    const housekeeping = startHousekeeping(store, clock, logger, { auditRetentionDays: config.auditRetentionDays }) // expired sessions, old audit
     const keys = signingKeys
     const shared = redis
     const following = keyChanges

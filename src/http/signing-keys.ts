@@ -44,7 +44,7 @@ export async function followKeyChanges(
   if (config.redisUrl === null) return null
   const subscription = subscribeKeyChanges(config.redisUrl, config.redisKeyPrefix, {
     onChange: () => {
-      ring.reload().catch((err: unknown) => logger.error({ err }, 'reading the signing keys failed; the current keys stay in force'))
+      ring.reload({ fresh: true }).catch((err: unknown) => logger.error({ err }, 'reading the signing keys failed; the current keys stay in force'))
     },
     onDown: () => logger.warn('key change notifications lost with Redis: signing keys are re-read every TESSERA_KEYS_RELOAD_SECONDS until it is back'),
     onUp: () => logger.info('key change notifications back: signing keys re-read now'),

@@ -82,5 +82,10 @@ export function createAuditStore(backend: Backend): AuditStore {
       const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset).execute()
       return rows.map(toAuditRecord)
     },
+
+    async deleteOlderThan(cutoff) {
+      const result = await db.deleteFrom('audit_log').where('at', '<', cutoff).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
   }
 }

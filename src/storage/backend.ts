@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, Kysely } from 'kysely'
+import type { ColumnDefinitionBuilder, Kysely, Transaction } from 'kysely'
 import type { Database, UserRow } from './schema.js'
 
 /** Which kind of integrity rule a failed write broke; null for any other error. */
@@ -24,6 +24,17 @@ export interface Backend {
    * path. Absent: the shared Kysely query.
    */
   isJtiRevoked?(jti: string): Promise<boolean>
+  /**
+   * Both of the above in one query, as every authenticated request asks them: the user's row
+   * unless `jti` is in revoked_tokens. Absent: the shared Kysely query.
+   */
+  findUserRowUnlessRevoked?(id: string, jti: string): Promise<UserRow | undefined>
+  /**
+   * Serialises, until `trx` ends, the writes to one refresh-token family (rotate, revokeFamily):
+   * under PostgreSQL's READ COMMITTED a revocation's UPDATE does not see the token a concurrent
+   * rotation inserts, and would leave it live. Absent: the engine has a single writer (SQLite).
+   */
+  lockFamily?(trx: Transaction<Database>, familyId: string): Promise<void>
   /**
    * Runs the migrator holding a database-wide write lock, committing only if it succeeds, so two
    * processes starting on one fresh database cannot both migrate. Absent: the migrator's own

@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
+import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 import { ServiceUnavailable, ValidationFailed } from '../core/errors.js'
 import type { Backend, ConstraintViolation } from './backend.js'
+import { USER_SELECT, batchedTokenUserLookup, userRowOf } from './token-user-lookup.js'
 import type { Database } from './schema.js'
 
 export interface PostgresOptions {
@@ -63,16 +64,36 @@ function guardedPool(pool: pg.Pool): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect().catch(unavailable)
+      // While checked out, a client has no 'error' listener of the pool's: a connection lost
+      // between two of its queries (inside a transaction, while a password hashes) would emit
+      // 'error' unheard and end the process. Heard here, the next query on it fails (503) and
+      // release hands the error back, so the pool discards the client instead of reusing it.
+      let lost: Error | undefined
+      const onError = (error: Error) => { lost = error }
+      client.on('error', onError)
       return {
         query: ((sql: string, parameters: readonly unknown[]) => {
           assertStorable(parameters)
           return client.query(sql, parameters as unknown[]).catch(unavailable)
         }) as unknown as PostgresPoolClient['query'],
-        release: () => client.release(),
+        release: () => {
+          client.off('error', onError)
+          client.release(lost)
+        },
       }
     },
     end: () => pool.end(),
   }
+}
+
+/** Token lookups sent in one query at most (src/storage/token-user-lookup.ts). */
+const MAX_LOOKUP_BATCH = 256
+
+const USERS_UNLESS_REVOKED = {
+  name: 'tessera_users_unless_revoked',
+  text: `select q.jti, ${USER_SELECT} from unnest($1::text[], $2::text[]) as q(id, jti) join users u on u.id = q.id`
+    + ' where not exists (select 1 from revoked_tokens r where r.jti = q.jti)',
+  rowMode: 'array' as const,
 }
 
 /**
@@ -92,10 +113,20 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
   // the process. The next query simply gets a fresh connection.
   pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardedPool(pool) }) })
+  // Every authenticated request's lookup: one round trip for all the requests of a turn, as a
+  // named statement (parsed and planned once per connection).
+  const lookup = batchedTokenUserLookup(async (ids, jtis) => {
+    const result = await pool.query({ ...USERS_UNLESS_REVOKED, values: [ids, jtis] }).catch(unavailable)
+    return result.rows.map((cells) => ({ jti: cells[0] as string, row: userRowOf(cells, 1) }))
+  }, MAX_LOOKUP_BATCH)
   return {
     db,
+    // Text PostgreSQL cannot hold matches no row (and sent, would fail the whole batch).
+    findUserRowUnlessRevoked: (id, jti) => (id.includes('\u0000') || jti.includes('\u0000') ? Promise.resolve(undefined) : lookup(id, jti)),
     identityColumn: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     constraintViolation,
+    // A transaction-scoped advisory lock per family: released at commit or rollback, never leaked.
+    lockFamily: async (trx, familyId) => { await sql`select pg_advisory_xact_lock(hashtext(${familyId}))`.execute(trx) },
     representable: (text) => !text.includes('\u0000'),
     close: () => db.destroy(),
   }

@@ -1,4 +1,13 @@
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis } from 'ioredis'
+
+/**
+ * ioredis, loaded on first use: most deployments run without Redis, and loading it costs a
+ * noticeable share of startup (issue 5: start → first request). It is CommonJS, so a synchronous
+ * require keeps createRedisClient synchronous.
+ */
+let redisClass: typeof Redis | undefined
+const loadRedis = (): typeof Redis => (redisClass ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis)
 
 export interface RedisClientOptions {
   /** Longest a command may take before it fails (default 200 ms): a login never hangs on Redis. */
@@ -16,7 +25,8 @@ export interface RedisClientOptions {
  * carry a password: it is never logged.
  */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis {
-  const redis = new Redis(url, {
+  const RedisClient = loadRedis()
+  const redis = new RedisClient(url, {
     commandTimeout: options.commandTimeoutMs ?? 200,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

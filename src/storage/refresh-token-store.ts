@@ -64,6 +64,7 @@ export function createRefreshTokenStore(backend: Backend): RefreshTokenStore {
 
     async rotate(oldId, now, next) {
       return db.transaction().execute(async (trx) => {
+        await backend.lockFamily?.(trx, next.familyId)                    // a revocation of the family waits, or goes first
         // The conditional update is the arbiter: of concurrent rotations of one token, exactly one
         // finds it still live (a row lock in PostgreSQL, the single writer in SQLite).
         const claimed = await trx
@@ -80,13 +81,17 @@ export function createRefreshTokenStore(backend: Backend): RefreshTokenStore {
     },
 
     async revokeFamily(familyId, now) {
-      const result = await db
-        .updateTable('refresh_tokens')
-        .set({ revoked_at: now })
-        .where('family_id', '=', familyId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows)
+      return db.transaction().execute(async (trx) => {
+        // After a concurrent rotation commits, so the token it inserted is revoked too.
+        await backend.lockFamily?.(trx, familyId)
+        const result = await trx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: now })
+          .where('family_id', '=', familyId)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst()
+        return Number(result.numUpdatedRows)
+      })
     },
 
     async revokeAllForUser(userId, now) {

@@ -2,6 +2,8 @@ import Sqlite from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Backend, ConstraintViolation } from './backend.js'
 import { USER_COLUMNS, type Database, type UserRow } from './schema.js'
+import { USER_SELECT, batchedTokenUserLookup, userRowOf } from './token-user-lookup.js'
+import { withBusyAsUnavailable } from './sqlite-busy.js'
 
 /** How long a write waits for another process's lock before SQLITE_BUSY (ms). */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -37,6 +39,9 @@ export function openSqliteDatabase(path: string): Sqlite.Database {
   return db
 }
 
+/** Token lookups in one statement at most: one prepared statement per batch size up to this. */
+const MAX_LOOKUP_BATCH = 64
+
 /** better-sqlite3 reports extended result codes; a constraint's kind is in its code. */
 function constraintViolation(error: unknown): ConstraintViolation {
   if (!(error instanceof Sqlite.SqliteError)) return null
@@ -47,7 +52,7 @@ function constraintViolation(error: unknown): ConstraintViolation {
 
 export async function openSqliteBackend(url: string): Promise<Backend> {
   const raw = openSqliteDatabase(sqlitePath(url))
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withBusyAsUnavailable(raw) }) }) // SQLITE_BUSY: 503
 
   // The per-request lookup, prepared once. Kysely's SQLite driver compiles the query and calls
   // prepare() on every execution; this skips both. Safe beside Kysely on the one connection:
@@ -56,6 +61,24 @@ export async function openSqliteBackend(url: string): Promise<Backend> {
   // nothing it could roll back.
   let byId: Sqlite.Statement<[string], UserRow> | undefined
   let revokedJti: Sqlite.Statement<[string], { one: number }> | undefined
+  // Batches of token lookups (src/storage/token-user-lookup.ts): one statement, so one read
+  // transaction (in WAL mode each takes two fcntl locks) for every request of a turn.
+  const lookupStatements = new Map<number, Sqlite.Statement<string[], unknown[]>>()
+  const lookupStatement = (n: number) => {
+    let statement = lookupStatements.get(n)
+    if (statement === undefined) {
+      // Cells, not objects: better-sqlite3 builds row objects one property at a time through
+      // V8's API, which costs more than the object literal userRowOf makes of the array.
+      statement = raw.prepare<string[], unknown[]>(`select q.column2, ${USER_SELECT} from (values ${Array.from({ length: n }, () => '(?, ?)').join(', ')}) as q`
+        + ' join users u on u.id = q.column1 where not exists (select 1 from revoked_tokens r where r.jti = q.column2)').raw(true)
+      lookupStatements.set(n, statement)
+    }
+    return statement
+  }
+  const lookup = batchedTokenUserLookup(async (ids, jtis) => {
+    const parameters = ids.flatMap((id, i) => [id, jtis[i] as string])
+    return lookupStatement(ids.length).all(...parameters).map((cells) => ({ jti: cells[0] as string, row: userRowOf(cells, 1) }))
+  }, MAX_LOOKUP_BATCH)
 
   return {
     db,
@@ -65,6 +88,7 @@ export async function openSqliteBackend(url: string): Promise<Backend> {
       byId ??= raw.prepare<[string], UserRow>(`select ${USER_COLUMNS.join(', ')} from users where id = ?`)
       return byId.get(id)
     },
+    findUserRowUnlessRevoked: lookup,
     async isJtiRevoked(jti) {
       revokedJti ??= raw.prepare<[string], { one: number }>('select 1 as one from revoked_tokens where jti = ?')
       return revokedJti.get(jti) !== undefined

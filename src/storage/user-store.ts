@@ -70,6 +70,12 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
     backend.findUserRowById?.bind(backend) ??
     ((id: string) => db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst())
 
+  const findRowUnlessRevoked =
+    backend.findUserRowUnlessRevoked?.bind(backend) ??
+    ((id: string, jti: string) => db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('revoked_tokens').select('jti').where('jti', '=', jti))))
+      .executeTakeFirst())
+
   /** Applies `changes` to one user; false when no such user. */
   async function update(id: string, changes: { password_hash?: string; disabled?: number; tokens_not_before?: number }) {
     const result = await db
@@ -83,6 +89,11 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
   return {
     async findById(id) {
       const row = await findRowById(id)
+      return row === undefined ? null : toUserRecord(row)
+    },
+
+    async findByIdUnlessRevoked(id, jti) {
+      const row = await findRowUnlessRevoked(id, jti)
       return row === undefined ? null : toUserRecord(row)
     },
 

@@ -62,6 +62,26 @@ describe('issue', () => {
 })
 
 describe('verify', () => {
+  it('remembers a verified token, yet checks its time claims on every call', () => {
+    const { tokens, clock } = setup()
+    const issued = tokens.issue('user-1', ['me'])
+    expect(tokens.verify(issued.token)).toEqual(issued.claims)
+    expect(tokens.verify(issued.token)).toEqual(issued.claims) // the same answer from memory
+    expect(tokens.verify(issued.token)).not.toBe(tokens.verify(issued.token)) // a fresh object each time
+    clock.advance(1800_000 + 30_001)
+    expect(() => tokens.verify(issued.token)).toThrow(InvalidToken)
+    // A tampered copy is other bytes: verified (and refused) on its own.
+    const [header, payload] = issued.token.split('.') as [string, string]
+    expect(() => tokens.verify(`${header}.${payload}.${'A'.repeat(43)}`)).toThrow(InvalidToken)
+  })
+
+  it('keeps remembering within bounds when many distinct tokens arrive', () => {
+    const { tokens } = setup()
+    const issued = Array.from({ length: 1500 }, (_, i) => tokens.issue(`user-${i}`, ['me']))
+    for (const t of issued) expect(tokens.verify(t.token).sub).toBe(t.claims.sub)
+    for (const t of issued.slice(0, 10)) expect(tokens.verify(t.token)).toEqual(t.claims)
+  })
+
   it('round-trips an issued token, parsing scope into a list', () => {
     const { tokens } = setup()
     const issued = tokens.issue('user-1', ['me', 'items'])

@@ -102,4 +102,30 @@ describe('authenticate', () => {
     const users = { ...deps.users, findById: async () => { throw outage } }
     await expect(authenticate(bearer(['me']), ['me'], { ...deps, users })).rejects.toBe(outage)
   })
+
+  it('refuses a token whose jti was revoked, asking the store once when it can answer both at once', async () => {
+    const { deps, bearer, tokens, user } = await setup()
+    const revoked = new Set<string>()
+    const revokedTokens = { isRevoked: async (jti: string) => revoked.has(jti) }
+    const header = bearer(['me'])
+    const { jti } = tokens.verify(header.slice('Bearer '.length))
+    // Two lookups in turn for a store without the combined one...
+    await expect(authenticate(header, ['me'], { ...deps, revokedTokens })).resolves.toMatchObject({ user: { id: user.id } })
+    revoked.add(jti)
+    const err = await failure(authenticate(header, ['me'], { ...deps, revokedTokens }))
+    expect(err).toBeInstanceOf(InvalidToken)
+    expect((err as InvalidToken).requiredScopes).toEqual(['me'])
+    // ...and one call when the user store answers both (the storage backends do).
+    const calls: string[] = []
+    const users = {
+      ...deps.users,
+      findById: async () => { throw new Error('not asked') },
+      findByIdUnlessRevoked: async (id: string, tokenId: string) => { calls.push(`${id} ${tokenId}`); return revoked.has(tokenId) ? null : deps.users.findById(id) },
+    }
+    const strict = { ...deps, users, revokedTokens: { isRevoked: async () => { throw new Error('not asked') } } }
+    await expect(authenticate(header, ['me'], strict)).rejects.toBeInstanceOf(InvalidToken)
+    revoked.clear()
+    await expect(authenticate(header, ['me'], strict)).resolves.toMatchObject({ user: { id: user.id } })
+    expect(calls).toEqual([`${user.id} ${jti}`, `${user.id} ${jti}`])
+  })
 })

@@ -59,6 +59,21 @@ describe('readClientCredentials', () => {
     expect(failure(() => readClientCredentials(undefined, { client_secret: 's' }))).toBeInstanceOf(InvalidRequest)
   })
 
+
+  it('refuses a client field that is not one string (a repeated form field arrives as an array): 400 invalid_request', () => {
+    for (const [form, field] of [
+      [{ client_id: 'svc', client_secret: ['a', 'b'] }, 'client_secret'],
+      [{ client_id: ['svc', 'svc'], client_secret: 's' }, 'client_id'],
+      [{ client_id: ['svc', 'other'] }, 'client_id'],
+      [{ client_id: { svc: 1 } }, 'client_id'],
+    ] as const) {
+      const error = failure(() => readClientCredentials(undefined, form))
+      expect(error).toBeInstanceOf(InvalidRequest)
+      expect(toErrorResponse(error)).toMatchObject({ status: 400, body: { error: 'invalid_request', detail: `Missing or invalid parameter: ${field}` } })
+    }
+    // ...whatever the Authorization header says.
+    expect(failure(() => readClientCredentials(basic('svc:s'), { client_id: ['svc', 'svc'] }))).toBeInstanceOf(InvalidRequest)
+  })
   it.each([
     ['not base64', 'Basic ***'],
     ['no colon', basic('svc')],

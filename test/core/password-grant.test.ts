@@ -132,6 +132,15 @@ describe('passwordGrant', () => {
     expect(users.records.get(legacy.id)?.passwordHash).toBe(BCRYPT_SECRET)
   })
 
+  it('a password changed while a legacy hash is being upgraded wins: the login fails, the new hash is not overwritten', async () => {
+    const { deps, users } = await setup()
+    const legacy = await users.create({ username: 'legacy', passwordHash: BCRYPT_SECRET })
+    const changed = '$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHQ$changedWhileHashing'
+    const hashing = { ...deps.hasher, hash: async (p: string) => { await users.updatePasswordHash(legacy.id, changed); return deps.hasher.hash(p) } }
+    await expect(passwordGrant({ username: 'legacy', password: 'secret' }, { ...deps, hasher: hashing })).rejects.toBeInstanceOf(InvalidCredentials)
+    expect(users.records.get(legacy.id)?.passwordHash).toBe(changed)
+  })
+
   it('looks users up by name case-insensitively (the store normalises)', async () => {
     const { deps } = await setup()
     await expect(passwordGrant({ username: 'JohnDoe', password: 'secret' }, deps)).resolves.toMatchObject({ scope: 'me items' })

@@ -76,6 +76,21 @@ describe('openSigningKeyRing', () => {
     expect(store.reads).toBe(2)
   })
 
+  it('reload({ fresh: true }) reads again after a read begun before an announced change, instead of joining it', async () => {
+    const store = inMemorySigningKeys([A])
+    const { ring } = await open(store)
+    const stale = ring.reload()                         // under way: its read predates B
+    const inserted = store.insert(B)                    // then `tessera keys rotate`, announced on Redis (the fake stores at once)
+    const joined = ring.reload()
+    const fresh = ring.reload({ fresh: true })
+    expect((await stale).active?.kid).toBe(A.kid)
+    expect((await joined).active?.kid).toBe(A.kid)      // a plain reload joined the stale read
+    expect((await fresh).active?.kid).toBe(B.kid)
+    expect(ring.current().active?.kid).toBe(B.kid)
+    expect(store.reads).toBe(3)
+    await inserted
+  })
+
   it('reloads in the background on an unknown kid, at most once per second however many arrive', async () => {
     const store = inMemorySigningKeys([A])
     const { ring, clock } = await open(store)

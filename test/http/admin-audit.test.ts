@@ -176,6 +176,12 @@ describe('GET /admin/audit', () => {
     expect(res.json()).toEqual({ detail })
   })
 
+  it('every answer is no-store, refusals included', async () => {
+    const answers = [await read(), await read('?limit=501'), await server.app.inject({ method: 'GET', url: '/admin/audit' }), await read('', server.bearer(server.users.johndoe))]
+    expect(answers.map((res) => res.statusCode)).toEqual([200, 422, 401, 403])
+    for (const res of answers) expect(res.headers).toMatchObject({ 'cache-control': 'no-store', pragma: 'no-cache' })
+  })
+
   it('needs users:read: 401 without a token, 403 for an ordinary user', async () => {
     const none = await server.app.inject({ method: 'GET', url: '/admin/audit' })
     expect(none.statusCode).toBe(401)

@@ -145,3 +145,21 @@ describe('guard', () => {
     expect((await server.store.clients.list()).map((c) => c.name)).not.toContain('sneaky')
   })
 })
+
+describe('Cache-Control', () => {
+  it('every /admin/clients answer is no-store, refusals included', async () => {
+    const created = await call('POST', '/admin/clients', root(), { name: 'Uncached' })
+    const id = created.json().client_id as string
+    const answers = [
+      created,
+      await call('GET', '/admin/clients', root()),
+      await call('POST', `/admin/clients/${id}/secret`, root()),
+      await call('DELETE', `/admin/clients/${id}`, root()),
+      await call('DELETE', `/admin/clients/${id}`, root()),
+      await call('GET', '/admin/clients', undefined),
+      await call('POST', '/admin/clients', root(), { name: '' }),
+    ]
+    expect(answers.map((res) => res.statusCode)).toEqual([201, 200, 200, 204, 404, 401, 422])
+    for (const res of answers) expect(res.headers).toMatchObject({ 'cache-control': 'no-store', pragma: 'no-cache' })
+  })
+})

@@ -372,3 +372,22 @@ describe('with open registration closed', () => {
     expect(res.json()).toMatchObject({ username: 'frank', disabled: false })
   })
 })
+
+describe('Cache-Control', () => {
+  it('every /admin/users answer is no-store, refusals included', async () => {
+    const user = await target()
+    const answers = [
+      await call('GET', '/admin/users', rootBearer()),
+      await call('GET', `/admin/users/${user.id}`, rootBearer()),
+      await call('POST', '/admin/users', rootBearer(), { username: 'cached-not', password: 'a long password' }),
+      await call('PATCH', `/admin/users/${user.id}`, rootBearer(), { full_name: 'Changed' }),
+      await call('POST', `/admin/users/${user.id}/password`, rootBearer(), { new_password: 'a long password' }),
+      await call('DELETE', `/admin/users/${user.id}`, rootBearer()),
+      await call('GET', '/admin/users', undefined),
+      await call('GET', '/admin/users', server.bearer(server.users.johndoe)),
+      await call('GET', '/admin/users/not-a-uuid', rootBearer()),
+    ]
+    expect(answers.map((res) => res.statusCode)).toEqual([200, 200, 201, 200, 204, 204, 401, 403, 422])
+    for (const res of answers) expect(res.headers).toMatchObject({ 'cache-control': 'no-store', pragma: 'no-cache' })
+  })
+})

@@ -75,6 +75,22 @@ describe('client authentication at /token', () => {
     expect(JSON.stringify(audit)).not.toContain('wrong')
   })
 
+  it('a bare request where a client is required (no credentials at all) is refused but not audited; a wrong secret is', async () => {
+    const count = async () => (await auditEvents(server, 'client.authentication_failed')).length
+    const before = await count()
+    for (const headers of [{}, { authorization: 'Basic Og==' }] as Record<string, string>[]) {
+      const bare = await postForm(server, '/introspect', { token: 'abc' }, headers)
+      expect(bare.statusCode).toBe(401)
+      expect(bare.json()).toEqual(errorBody('invalid_client', 'Client authentication required'))
+      expect((await postForm(server, '/token', { grant_type: 'client_credentials' }, headers)).statusCode).toBe(401)
+    }
+    expect(await count()).toBe(before)
+    expect((await postForm(server, '/introspect', { token: 'abc' }, basic(service.id, 'wrong'))).statusCode).toBe(401)
+    const [latest] = await auditEvents(server, 'client.authentication_failed')
+    expect(await count()).toBe(before + 1)
+    expect(latest).toMatchObject({ clientId: service.id, details: { endpoint: '/introspect', reason: 'invalid' } })
+  })
+
   it('an unknown client and a confidential client without its secret get the same 401', async () => {
     expect((await postForm(server, '/token', { username: 'johndoe', password: PASSWORD, client_id: 'ghost', client_secret: 'x' })).json()).toEqual(FAILED)
     expect((await postForm(server, '/token', { username: 'johndoe', password: PASSWORD, client_id: webApp.id })).json()).toEqual(FAILED)

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { fixedClock, hashRefreshToken, startSession } from '../../src/core/index.js'
 import { startHousekeeping } from '../../src/http/housekeeping.js'
 import { startTestServer } from './test-server.js'
+
+const DAY = 86_400_000
 
 describe('housekeeping', () => {
   it('deletes refresh tokens past their absolute end and revoked jtis past their expiry, logging how many', async () => {
@@ -15,7 +17,7 @@ describe('housekeeping', () => {
       await store.revokedTokens.revoke('live-jti', 3_000_000)
       const logged: object[] = []
       const log = { info: (o: object) => { logged.push(o) }, warn: (o: object) => { logged.push({ warn: o }) } }
-      const housekeeping = startHousekeeping(store, fixedClock(1_500_000), log, 60_000)
+      const housekeeping = startHousekeeping(store, fixedClock(1_500_000), log, { intervalMs: 60_000 })
       await housekeeping.run()
       housekeeping.stop()
       expect(await store.refreshTokens.findByHash(hashRefreshToken(old))).toBeNull()
@@ -28,11 +30,42 @@ describe('housekeeping', () => {
     }
   })
 
+  it('deletes audit entries older than the retention (TESSERA_AUDIT_RETENTION_DAYS); 0 keeps them all', async () => {
+    const server = await startTestServer()
+    try {
+      const { store } = server
+      const now = Date.UTC(2026, 6, 1)
+      const entry = (at: number, username: string) => store.audit.record({
+        event: 'login.failed', at, userId: null, username, clientId: null, actorId: null, ip: null, userAgent: null, details: {},
+      })
+      await entry(now - 31 * DAY, 'past')
+      await entry(now - 30 * DAY, 'at-the-edge')
+      await entry(now - DAY, 'recent')
+      const names = async () => (await store.audit.list({ limit: 10, offset: 0 })).map((e) => e.username)
+      const logged: object[] = []
+      const log = { info: (o: object) => { logged.push(o) }, warn: (o: object) => { logged.push({ warn: o }) } }
+
+      const keepForever = startHousekeeping(store, fixedClock(now), log, { intervalMs: 60_000, auditRetentionDays: 0 })
+      await keepForever.run()
+      keepForever.stop()
+      expect(await names()).toEqual(['recent', 'at-the-edge', 'past'])
+
+      const thirtyDays = startHousekeeping(store, fixedClock(now), log, { intervalMs: 60_000, auditRetentionDays: 30 })
+      await thirtyDays.run()
+      thirtyDays.stop()
+      expect(await names()).toEqual(['recent', 'at-the-edge'])
+      // The pass started with the timer may be the one that found the entry: wait for its line.
+      await vi.waitFor(() => expect(logged).toContainEqual({ auditEntries: 1, auditRetentionDays: 30 }))
+    } finally {
+      await server.close()
+    }
+  })
+
   it('a failing pass is logged, not thrown', async () => {
     const failing = { deleteExpired: async () => { throw new Error('database gone') } }
     const warnings: object[] = []
     const housekeeping = startHousekeeping(
-      { refreshTokens: failing, revokedTokens: failing } as never, fixedClock(1), { info: () => undefined, warn: (o) => { warnings.push(o) } }, 60_000,
+      { refreshTokens: failing, revokedTokens: failing } as never, fixedClock(1), { info: () => undefined, warn: (o) => { warnings.push(o) } }, { intervalMs: 60_000 },
     )
     await housekeeping.run()
     housekeeping.stop()

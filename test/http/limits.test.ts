@@ -3,10 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.js'
-import { noMetrics, type Metrics } from '../../src/core/index.js'
+import { noMetrics, type Metrics, type UserRecord } from '../../src/core/index.js'
 import { buildApp, type BuildAppOptions } from '../../src/http/app.js'
 import { RedisThrottleStore, createRedisClient } from '../../src/storage/index.js'
 import { closedPort, deleteKeys, openTestRedis, uniquePrefix } from '../support/redis.js'
+import { bearerNow } from './session-helpers.js'
 import { FORM, PASSWORD, form, stableHeaders, startTestServer, testConfig, type TestServer } from './test-server.js'
 
 // Issue 4 part 2: brute-force limits on POST /token and POST /users, on by default. The shared
@@ -55,6 +56,27 @@ describe('POST /token: failed logins per username and address', () => {
     expect(res.json()).toEqual(THROTTLED)
     expect(hashes()).toBe(5)
     expect(throttled).toEqual(['throttled'])
+  })
+
+  it('a throttled attempt writes no audit entry and looks nobody up; it is counted in /metrics only', async () => {
+    const throttled: string[] = []
+    const app = await appWith({}, { metrics: { ...noMetrics, loginThrottled: () => throttled.push('throttled') } })
+    const ip = '203.0.113.12'
+    const failed = async () => (await server.store.audit.list({ event: 'login.failed', ip, limit: 100, offset: 0 })).length
+    for (let i = 0; i < 5; i++) await login(app, 'johndoe', 'wrong password', ip)
+    expect(await failed()).toBe(5)                                       // the failures that led to the lock are there
+    const users = server.store.users
+    const { findByUsername } = users
+    let lookups = 0
+    users.findByUsername = async (name) => { lookups += 1; return findByUsername.call(users, name) }
+    try {
+      for (let i = 0; i < 3; i++) expect((await login(app, 'johndoe', 'wrong password', ip)).statusCode).toBe(429)
+    } finally {
+      users.findByUsername = findByUsername
+    }
+    expect(await failed()).toBe(5)
+    expect(lookups).toBe(0)
+    expect(throttled).toHaveLength(3)
   })
 
   it('does not let an attacker lock the victim out from another address', async () => {
@@ -126,6 +148,53 @@ describe('POST /users: registrations per address', () => {
     expect(hashes()).toBe(before)
     expect(await server.store.users.findByUsername('quota-three')).toBeNull()
     expect((await register(app, 'quota-three', '192.0.2.78')).statusCode).toBe(201)
+  })
+})
+
+describe('POST /users/me/password: wrong current passwords (a stolen token is no licence to guess)', () => {
+  const NEW_PASSWORD = 'another good passphrase'
+  const newUser = (username: string) => server.store.users.create({ username, passwordHash: server.users.johndoe.passwordHash, scopes: ['me'] })
+  const change = async (app: FastifyInstance, user: UserRecord, current: string, ip: string) => app.inject({
+    method: 'POST', url: '/users/me/password', headers: { authorization: await bearerNow(server, user) },
+    payload: { current_password: current, new_password: NEW_PASSWORD }, remoteAddress: ip,
+  })
+  const failures = () => server.store.audit.list({ event: 'password.change_failed', limit: 100, offset: 0 })
+
+  it('count as failed logins of the username and address: the 6th try is 429 + Retry-After, before any hashing; each failure audited', async () => {
+    const app = await appWith()
+    const user = await newUser('guessed')
+    const ip = '203.0.113.70'
+    for (let i = 0; i < 5; i++) expect((await change(app, user, 'wrong password', ip)).json()).toEqual({ detail: 'Incorrect password' })
+    expect(hashes()).toBe(5)
+
+    const res = await change(app, user, PASSWORD, ip)                   // the right one: the lock does not tell
+    expect(res.statusCode).toBe(429)
+    expect(stableHeaders(res.headers)).toEqual({ 'content-type': 'application/json; charset=utf-8', 'retry-after': '900' })
+    expect(res.json()).toEqual(THROTTLED)
+    expect(hashes()).toBe(5)
+    expect((await server.store.users.findById(user.id))?.passwordHash).toBe(server.users.johndoe.passwordHash)
+    expect((await login(app, 'guessed', PASSWORD, ip)).statusCode).toBe(429)  // one budget with /token
+
+    const audit = (await failures()).filter((e) => e.userId === user.id)
+    expect(audit).toHaveLength(5)
+    expect(audit[0]).toMatchObject({ username: 'guessed', ip, clientId: null, details: { reason: 'incorrect_password' } })
+    expect(JSON.stringify(audit)).not.toContain('wrong password')
+  })
+
+  it('a success forgets the failures; a refused new password is no failure', async () => {
+    const app = await appWith()
+    const user = await newUser('forgetful')
+    const ip = '203.0.113.71'
+    for (let i = 0; i < 4; i++) expect((await change(app, user, 'wrong password', ip)).statusCode).toBe(400)
+    const short = await app.inject({
+      method: 'POST', url: '/users/me/password', headers: { authorization: await bearerNow(server, user) },
+      payload: { current_password: 'wrong password', new_password: 'short' }, remoteAddress: ip,
+    })
+    expect(short.statusCode).toBe(422)                                   // refused before the password is checked
+    expect((await change(app, user, PASSWORD, ip)).statusCode).toBe(200)
+    const after = []
+    for (let i = 0; i < 6; i++) after.push((await change(app, user, 'wrong password', ip)).statusCode)
+    expect(after).toEqual([400, 400, 400, 400, 400, 429])
   })
 })
 

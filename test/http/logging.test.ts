@@ -75,16 +75,80 @@ describe('log redaction', () => {
     expect(written).toContain('/status?access_token=[Redacted]')
   })
 
+  it('a revocation, an introspection and a password change leave neither the token nor either password in the log', async () => {
+    await server.store.clients.create({ id: 'rs', name: 'RS', type: 'confidential', secretHash: hashClientSecret('rs-secret-value'), grantTypes: [], scopes: [] })
+    const user = await server.store.users.create({ username: 'log-changer', passwordHash: server.users.johndoe.passwordHash, scopes: ['me'] })
+    const token = server.bearer(user).slice('Bearer '.length)
+    const introspected = await server.app.inject({ method: 'POST', url: '/introspect', headers: FORM, payload: form({ token, client_id: 'rs', client_secret: 'rs-secret-value' }) })
+    expect(introspected.json().active).toBe(true)
+    const revoked = await server.app.inject({ method: 'POST', url: '/revoke', headers: FORM, payload: form({ token }) })
+    expect(revoked.statusCode).toBe(200)
+    const changed = await server.app.inject({
+      method: 'POST', url: '/users/me/password', headers: { authorization: server.bearer(user) },
+      payload: { current_password: PASSWORD, new_password: 'new-password-value' },
+    })
+    expect(changed.statusCode).toBe(200)
+    const refused = await server.app.inject({
+      method: 'POST', url: '/users/me/password', headers: { authorization: `Bearer ${changed.json().access_token}` },
+      payload: { current_password: 'wrong-current-value', new_password: 'another-new-value' },
+    })
+    expect(refused.statusCode).toBe(400)
+    // And should a body ever be logged (a debug line, a plugin at trace), its fields are redacted by name.
+    server.app.log.info({ body: { token, current_password: 'wrong-current-value', new_password: 'new-password-value' } }, 'a body')
+    const written = output()
+    for (const secret of [token, token.split('.')[2] as string, PASSWORD, 'new-password-value', 'wrong-current-value', 'another-new-value', 'rs-secret-value']) {
+      expect(written.includes(secret), `log contains ${secret.slice(0, 20)}…`).toBe(false)
+    }
+  })
+
   it('redacts the named keys at any depth of a logged object, and credentials in error text', () => {
     const records: string[] = []
     const logger = createLogger({ logLevel: 'info' }, { write: (line: string) => { records.push(line) } })
     logger.info({
       password: 'p1', body: { client_secret: 'p2', nested: { refresh_token: 'p3', deeper: { access_token: 'p4' } } },
       headers: { authorization: 'Bearer p5', cookie: 'p6', 'set-cookie': 'p7' },
+      form: { token: 'p9', current_password: 'p10', new_password: 'p11' },
     }, 'object')
     logger.error({ err: new Error('failed for postgres://admin:p8@db/x with eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl') }, 'error')
     const text = records.join('')
-    for (const secret of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', ':p8@', 'eyJhbGciOiJIUzI1NiJ9']) expect(text, secret).not.toContain(`${secret}`)
+    for (const secret of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', ':p8@', 'p9', 'p10', 'p11', 'eyJhbGciOiJIUzI1NiJ9']) expect(text, secret).not.toContain(`${secret}`)
     expect(text).toContain('postgres://admin:[Redacted]@db/x')
+  })
+})
+
+// Issue 5: one log line per request at 10k requests a second cost more CPU than answering them.
+// At info, state changes (and every failure or slow request) are logged; successful reads only at debug.
+describe('request log lines by level', () => {
+  async function linesFor(logLevel: 'info' | 'debug', send: (s: TestServer) => Promise<unknown>) {
+    const written: string[] = []
+    const stream = new Writable({ write(chunk, _encoding, done) { written.push(String(chunk)); done() } })
+    const s = await startTestServer({ config: { logLevel }, logger: stream })
+    try {
+      await send(s)
+      return written.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+    } finally {
+      await s.close()
+    }
+  }
+  const requestLines = (all: Record<string, unknown>[], id: string) => all.filter((l) => l.reqId === id).map((l) => l.msg)
+
+  it('info: a successful read leaves no line; a failed read one naming the request; a login two', async () => {
+    const logged = await linesFor('info', async (s) => {
+      expect((await s.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: s.bearer(s.users.johndoe), 'x-request-id': 'read-ok' } })).statusCode).toBe(200)
+      expect((await s.app.inject({ method: 'GET', url: '/users/me', headers: { 'x-request-id': 'read-401' } })).statusCode).toBe(401)
+      expect((await s.app.inject({ method: 'POST', url: '/token', headers: { ...FORM, 'x-request-id': 'login' }, payload: form({ username: 'johndoe', password: PASSWORD }) })).statusCode).toBe(200)
+    })
+    expect(requestLines(logged, 'read-ok')).toEqual([])
+    expect(requestLines(logged, 'read-401')).toEqual(['request completed'])
+    expect(logged.find((l) => l.reqId === 'read-401')).toMatchObject({ level: 30, req: { method: 'GET', url: '/users/me' }, res: { statusCode: 401 } })
+    expect(requestLines(logged, 'login')).toEqual(['incoming request', 'request completed'])
+  })
+
+  it('debug: every request, reads included, arrives and completes in the log', async () => {
+    const logged = await linesFor('debug', async (s) => {
+      await s.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: s.bearer(s.users.johndoe), 'x-request-id': 'read-ok' } })
+    })
+    expect(requestLines(logged, 'read-ok')).toEqual(['incoming request', 'request completed'])
+    expect(logged.find((l) => l.reqId === 'read-ok' && l.msg === 'request completed')).toMatchObject({ level: 20, res: { statusCode: 200 } })
   })
 })

@@ -132,7 +132,7 @@ describe('GET /openapi.json', () => {
     const change = doc.paths['/users/me/password'].post
     expect(change.requestBody.content['application/json'].schema.required).toEqual(['current_password', 'new_password'])
     expect(change.requestBody.content['application/json'].schema.properties.current_password.format).toBe('password')
-    expect(Object.keys(change.responses)).toEqual(['200', '400', '422'])
+    expect(Object.keys(change.responses)).toEqual(['200', '400', '422', '429'])
     const metadata = doc.paths['/.well-known/oauth-authorization-server'].get.responses['200'].content['application/json'].schema
     expect(metadata.required).toContain('issuer')
     expect(metadata.required).toContain('introspection_endpoint')

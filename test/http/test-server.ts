@@ -29,7 +29,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     metrics: true, metricsToken: null, hsts: false, corsOrigins: [], trustProxy: false,
     // Off: these suites log in many times from one address. test/http/limits.test.ts turns them on.
     loginMaxFailures: 0, loginWindowSeconds: 900, loginIpMaxFailures: 0, registrationsPerIpPerHour: 0, redisUrl: null, redisKeyPrefix: 'tessera:',
-    refreshIdleDays: 14, refreshAbsoluteDays: 90, requireClient: false,
+    refreshIdleDays: 14, refreshAbsoluteDays: 90, requireClient: false, auditRetentionDays: 365,
     ...overrides,
   }
 }

@@ -151,7 +151,7 @@ describe('failures that are not the client\'s: opaque 5xx, logged with the reque
   /** The real store, except that the database is "down". */
   function brokenStore(store: Store): Store {
     const down = async () => { throw new Error('connect ECONNREFUSED postgres://tessera:hunter2@db:5432') }
-    return { ...store, ping: down, users: { ...store.users, findById: down } }
+    return { ...store, ping: down, users: { ...store.users, findById: down, findByIdUnlessRevoked: down } }
   }
 
   it('a store outage on a protected route: 500 with nothing of the cause', async () => {

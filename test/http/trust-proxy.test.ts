@@ -24,8 +24,9 @@ async function clientIp(trustProxy: Config['trustProxy'], peer: string, forwarde
       method: 'GET', url: '/status', remoteAddress: peer, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
     })
     expect(res.statusCode).toBe(401)
-    const incoming = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'incoming request')
-    return incoming.req.remoteAddress as string
+    // A failed read is logged at info in one line that names the request (src/http/logger.ts).
+    const logged = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'request completed' && l.req !== undefined)
+    return logged.req.remoteAddress as string
   } finally {
     await app.close()
   }

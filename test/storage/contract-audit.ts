@@ -79,6 +79,16 @@ export function describeAuditContract(current: () => Store): void {
       expect(await names(2, 5)).toEqual([])
     })
 
+    it('deletes the entries recorded before a cutoff (retention), counting them; the cutoff itself and later stay', async () => {
+      const store = current()
+      for (const [at, username] of [[T - 2, 'oldest'], [T - 1, 'old'], [T, 'at-cutoff'], [T + 1, 'new']] as const) {
+        await store.audit.record(event({ at, username }))
+      }
+      expect(await store.audit.deleteOlderThan(T)).toBe(2)
+      expect((await store.audit.list(ALL)).map((e) => e.username)).toEqual(['new', 'at-cutoff'])
+      expect(await store.audit.deleteOlderThan(T)).toBe(0)
+    })
+
     it('takes hostile filter values as plain values', async () => {
       const store = current()
       await store.audit.record(event())

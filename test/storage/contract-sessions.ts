@@ -90,6 +90,26 @@ export function describeSessionsContract(current: () => Store): void {
       expect((await store.refreshTokens.findByHash(first.tokenHash))?.revokedAt).toBe(T + 2)
     })
 
+    it('a revocation racing a rotation of the same family leaves no live token in it, whichever goes first', async () => {
+      const store = current()
+      const john = await user()
+      // Many small races, a batch at a time: under READ COMMITTED without serialisation the
+      // revocation's UPDATE misses the row the rotation inserts in a good share of them.
+      for (let batch = 0; batch < 20; batch += 1) {
+        const families = await Promise.all(Array.from({ length: 10 }, () => store.refreshTokens.create(token(john.id))))
+        const successors = families.map((old) => token(john.id, { familyId: old.familyId }))
+        await Promise.all(families.flatMap((old, i) => [
+          store.refreshTokens.rotate(old.id, T + 1, successors[i]!),
+          store.refreshTokens.revokeFamily(old.familyId, T + 1),
+        ]))
+        for (const [i, old] of families.entries()) {
+          expect((await store.refreshTokens.findByHash(old.tokenHash))?.revokedAt).toBe(T + 1)
+          const successor = await store.refreshTokens.findByHash(successors[i]!.tokenHash)
+          expect(successor === null || successor.revokedAt !== null, `family ${old.familyId}: its new token is live`).toBe(true)
+        }
+      }
+    })
+
     it('revokes every token of one user, and no one else\'s', async () => {
       const store = current()
       const john = await user()
@@ -125,6 +145,39 @@ export function describeSessionsContract(current: () => Store): void {
       expect(await store.revokedTokens.deleteExpired(T + 1800_001)).toBe(1)
       expect(await store.revokedTokens.isRevoked(jti)).toBe(false)
       expect(await store.revokedTokens.isRevoked('later')).toBe(true)
+    })
+
+    it('finds a token\'s user unless its jti is revoked, in one lookup, and sees every change at once', async () => {
+      const store = current()
+      const findUnlessRevoked = store.users.findByIdUnlessRevoked?.bind(store.users)
+      expect(findUnlessRevoked).toBeTypeOf('function') // every backend answers it in one query
+      if (findUnlessRevoked === undefined) return
+      const john = await user()
+      const jti = randomUUID()
+      expect(await findUnlessRevoked(john.id, jti)).toEqual(await store.users.findById(john.id))
+      expect(await findUnlessRevoked(randomUUID(), jti)).toBeNull()
+      expect(await findUnlessRevoked('not-a-uuid \u0000', 'x\u0000')).toBeNull()
+      // Nothing is remembered: a disabled user is seen disabled, a revoked jti revoked, on the next call.
+      await store.users.setDisabled(john.id, true)
+      expect((await findUnlessRevoked(john.id, jti))?.disabled).toBe(true)
+      await store.revokedTokens.revoke(jti, T + 1800_000)
+      expect(await findUnlessRevoked(john.id, jti)).toBeNull()
+      expect(await findUnlessRevoked(john.id, randomUUID())).not.toBeNull()
+    })
+
+    it('answers many lookups asked at once, each with its own answer', async () => {
+      const store = current()
+      const find = (id: string, jti: string) => store.users.findByIdUnlessRevoked!(id, jti)
+      const [ann, bob] = [await user('ann'), await user('bob')]
+      const [live, revoked] = [randomUUID(), randomUUID()]
+      await store.revokedTokens.revoke(revoked, T + 1800_000)
+      const asked = [[ann.id, live], [bob.id, live], [ann.id, live], [ann.id, revoked], [randomUUID(), live], [bob.id, randomUUID()]] as const
+      const answers = await Promise.all(asked.map(([id, jti]) => find(id, jti)))
+      expect(answers.map((u) => u?.username ?? null)).toEqual(['ann', 'bob', 'ann', null, null, 'bob'])
+      expect(answers[0]).toEqual(await store.users.findById(ann.id))
+      expect(answers[0]).not.toBe(answers[2]) // a record each: one handler cannot change another's
+      const many = await Promise.all(Array.from({ length: 300 }, (_, i) => find(i % 2 === 0 ? ann.id : bob.id, `jti-${i}`)))
+      expect(many.filter((u) => u !== null)).toHaveLength(300)
     })
   })
 }

@@ -1,7 +1,11 @@
+import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ServiceUnavailable } from '../../src/core/errors.js'
 import type { Store } from '../../src/core/ports.js'
 import { migrateToLatest, openStore } from '../../src/storage/index.js'
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js'
+import { openPostgresBackend } from '../../src/storage/postgres.js'
+import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/postgres.js'
 import { describeStoreContract } from './contract.js'
 
 describeStoreContract('PostgreSQL', async () => {
@@ -57,5 +61,26 @@ describe('PostgreSQL backend', () => {
     const failure = await openStore(url, { postgres: { connectTimeoutMs: 500 } }).then(() => null, (e: Error) => e)
     expect(failure).toBeInstanceOf(Error)
     expect(String(failure?.message)).not.toContain('hunter2')
+  })
+
+  it('survives a connection lost while checked out between two queries: 503, then a fresh connection', async () => {
+    // Unheard, the client's 'error' event would end the process (issue 4's fault test found it).
+    const backend = await openPostgresBackend(database.url)
+    const admin = new pg.Client({ connectionString: ADMIN_URL })
+    await admin.connect()
+    try {
+      const failure = await backend.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)
+        await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid])
+        await new Promise((resolve) => setTimeout(resolve, 200))          // the socket closes: 'error' on the idle, checked-out client
+        return sql`select 1`.execute(trx).then(() => null, (e: unknown) => e)
+      }).catch((e: unknown) => e)
+      expect(failure).toBeInstanceOf(ServiceUnavailable)
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(backend.db)
+      expect(rows).toEqual([{ one: 1 }])
+    } finally {
+      await admin.end()
+      await backend.close()
+    }
   })
 })

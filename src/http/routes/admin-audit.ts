@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ValidationFailed, toPublicAuditEntry, type AuditFilter } from '../../core/index.js'
 import { AuditPage, AuditQuery, PAGE_LIMIT_DEFAULT } from '../admin-schemas.js'
+import { noStore } from './admin-users.js'
 import type { AppDeps } from '../deps.js'
 import { coerceIntegerQuery } from '../query-integers.js'
 import { HTTPValidationError } from '../schemas.js'
@@ -21,6 +22,7 @@ function instant(value: string, name: string): number {
 export const adminAuditRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { audit } = deps.store
 
+  app.addHook('onRequest', noStore)
   app.addHook('preValidation', coerceIntegerQuery)
 
   app.get('/admin/audit', {

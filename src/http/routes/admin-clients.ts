@@ -8,7 +8,7 @@ import { AdminClientCreate, ClientIdParams, ClientList, ClientWithSecret } from 
 import { recordAudit } from '../audit.js'
 import type { AppDeps } from '../deps.js'
 import { ErrorBody, HTTPValidationError } from '../schemas.js'
-import { adminActor } from './admin-users.js'
+import { adminActor, noStore } from './admin-users.js'
 
 export function toAdminClient(client: ClientRecord) {
   return {
@@ -27,6 +27,8 @@ export const adminClientRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app,
   // The audit entry names the client and the facts, never the secret nor its hash.
   const record = (request: FastifyRequest, event: AuditEventName, client: ClientRecord, details: Record<string, string | string[]> = {}) =>
     recordAudit(audit, request, event, { ...adminActor(request), clientId: client.id, details: { name: client.name, ...details } }, clock.now())
+
+  app.addHook('onRequest', noStore)
 
   app.get('/admin/clients', {
     schema: { summary: 'List Clients', response: { 200: ClientList } },

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import {
@@ -32,6 +32,14 @@ export function adminActor(request: FastifyRequest): Pick<AuditFields, 'actorId'
 
 const NOT_FOUND = { 404: ErrorBody }
 
+/**
+ * Every /admin answer describes accounts, clients or who did what: never cached by a browser or a
+ * proxy (RFC 9111 §5.2.2.5). An onRequest hook, so refusals (401, 403, 422) carry it too.
+ */
+export async function noStore(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' })
+}
+
 /** /admin/users: list and search, read, create, change, reset a password, delete. */
 export const adminUserRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { store, hasher, config } = deps
@@ -40,6 +48,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, d
   const audit = (request: FastifyRequest, event: AuditEventName, user: UserRecord, details: AuditFields['details'] = {}) =>
     recordAudit(store.audit, request, event, { ...adminActor(request), userId: user.id, username: user.username, details }, clock.now())
 
+  app.addHook('onRequest', noStore)
   app.addHook('preValidation', coerceIntegerQuery)
 
   app.get('/admin/users', {

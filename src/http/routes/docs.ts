@@ -66,10 +66,13 @@ export const docsRoutes: FastifyPluginAsync = async (app) => {
     staticCSP: DOCS_CSP,
   })
 
-  // Read once at startup: a missing package fails the boot, not a visitor's request.
-  const bundle = await readFile(createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js'))
+  // Found at startup, so a missing package fails the boot, not a visitor's request; read (once)
+  // when first asked for, so its megabyte is not on every start's path (issue 5).
+  const bundlePath = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')
+  let bundle: Promise<Buffer> | undefined
   app.get(REDOC_BUNDLE_URL, { schema: { hide: true } }, async (_request, reply) => {
-    return reply.type('application/javascript; charset=utf-8').header('cache-control', ASSET_CACHE).send(bundle)
+    bundle ??= readFile(bundlePath).catch((err: unknown) => { bundle = undefined; throw err })
+    return reply.type('application/javascript; charset=utf-8').header('cache-control', ASSET_CACHE).send(await bundle)
   })
   app.get('/redoc', { schema: { hide: true } }, async (_request, reply) => {
     return reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(REDOC_HTML)

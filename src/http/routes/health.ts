@@ -1,4 +1,5 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import type { AppDeps } from '../deps.js'
 import { Status } from '../schemas.js'

@@ -33,8 +33,8 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, 
     },
     attachValidation: true,
   }, async (request, reply) => {
+    assertOAuthFormValid(request.validationError)                          // RFC 7009 §2.1: token is required; nothing repeated
     const client = await requestClient(request, request.body, deps, { required: config.requireClient })
-    assertOAuthFormValid(request.validationError)                          // RFC 7009 §2.1: token is required
     const revoked = await revokeToken(request.body.token, client, { tokens, refreshTokens: store.refreshTokens, revokedTokens: store.revokedTokens, clock })
     if (revoked !== null) {
       deps.metrics.tokenRevoked()
@@ -57,8 +57,8 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, 
     // The answer describes a credential: never cached (RFC 7662 §4 on leaking token facts).
     onRequest: async (_request, reply) => { reply.headers(NO_STORE) },
   }, async (request) => {
+    assertOAuthFormValid(request.validationError)                          // before client auth: a repeated field is an array
     await requestClient(request, request.body, deps, { required: true, confidential: true }) // RFC 7662 §2.1: no token scanning
-    assertOAuthFormValid(request.validationError)
     return introspect(request.body.token, {
       tokens, users: store.users, clients: store.clients, refreshTokens: store.refreshTokens, revokedTokens: store.revokedTokens, clock,
     })

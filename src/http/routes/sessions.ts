@@ -1,10 +1,13 @@
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { changePassword, endAllSessions, systemClock, type Authenticated } from '../../core/index.js'
+import {
+  IncorrectPassword, changePassword, endAllSessions, systemClock, throttledLogin, type Authenticated, type TokenResponse as GrantResponse,
+} from '../../core/index.js'
 import { currentUser } from '../../fastify/index.js'
 import { recordAudit } from '../audit.js'
 import type { AppDeps } from '../deps.js'
+import { loginLimiterFor } from '../limits.js'
 import { ErrorBody, HTTPValidationError, TokenResponse } from '../schemas.js'
 import { sessionDeps } from '../session-deps.js'
 import { PasswordChange } from '../session-schemas.js'
@@ -16,6 +19,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
   const { store, hasher, tokens, config } = deps
   const clock = deps.clock ?? systemClock
   const sessions = sessionDeps(deps)
+  const loginLimiter = loginLimiterFor(deps, app.log)
 
   app.post('/logout', {
     schema: {
@@ -37,17 +41,28 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
     schema: {
       summary: 'Change Password',
       description: 'Checks `current_password` (wrong: 400 "Incorrect password"), stores `new_password`, ends every other session '
-        + '(refresh tokens revoked, older access tokens refused) and returns a fresh token pair for this one.',
+        + '(refresh tokens revoked, older access tokens refused) and returns a fresh token pair for this one. '
+        + 'Wrong current passwords count against the login limits of this username and address (429 + Retry-After).',
       body: PasswordChange,
-      response: { 200: TokenResponse, 400: ErrorBody, 422: HTTPValidationError },
+      response: { 200: TokenResponse, 400: ErrorBody, 422: HTTPValidationError, 429: ErrorBody },
     },
     config: { auth: { scopes: ['me'] } },
   }, async (request, reply) => {
     const caller = authenticated(request)
-    const response = await changePassword(caller, request.body, {
-      ...sessions, users: store.users, clients: store.clients, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes,
-    })
-    await recordAudit(store.audit, request, 'password.changed', { userId: caller.user.id, username: caller.user.username, clientId: caller.claims.client_id ?? null }, clock.now())
+    const who = { userId: caller.user.id, username: caller.user.username, clientId: caller.claims.client_id ?? null }
+    let response: GrantResponse
+    try {
+      // A stolen token must not buy unlimited guesses at the password: the login limits apply, before any hashing.
+      response = await throttledLogin(loginLimiter, { username: caller.user.username, ip: request.ip }, () => changePassword(caller, request.body, {
+        ...sessions, users: store.users, clients: store.clients, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes,
+      }))
+    } catch (err) {
+      if (err instanceof IncorrectPassword) {
+        await recordAudit(store.audit, request, 'password.change_failed', { ...who, details: { reason: 'incorrect_password' } }, clock.now())
+      }
+      throw err
+    }
+    await recordAudit(store.audit, request, 'password.changed', who, clock.now())
     return reply.headers(NO_STORE).send(response)
   })
 }
