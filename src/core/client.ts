@@ -23,9 +23,12 @@ export function isGrantType(value: string): value is GrantType {
   return (GRANT_TYPES as readonly string[]).includes(value)
 }
 
-/** 128 random bits: unguessable is not required of an id, but collisions must never happen. */
+/**
+ * 128 random bits: unguessable is not required of an id, but collisions must never happen. Hex,
+ * not base64url: an id starting with '-' would be read as an option by the command line.
+ */
 export function generateClientId(): string {
-  return randomBytes(16).toString('base64url')
+  return randomBytes(16).toString('hex')
 }
 
 /** 256 random bits, base64url: safe in a form body and in Basic credentials without escaping. */

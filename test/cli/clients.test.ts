@@ -25,7 +25,7 @@ async function inStore<T>(look: (store: Store) => Promise<T>): Promise<T> {
 }
 
 const SHOWN_ONCE = 'The secret is shown only this once and stored as a hash: keep it now.\n'
-const ID = '[A-Za-z0-9_-]{22}'
+const ID = '[0-9a-f]{32}'
 const SECRET = '[A-Za-z0-9_-]{43}'
 
 beforeAll(() => {

@@ -114,7 +114,7 @@ describe('authenticateClient', () => {
 
 describe('client secrets and registration', () => {
   it('generates 128-bit ids and 256-bit secrets, compares hashes in constant time', () => {
-    expect(Buffer.from(generateClientId(), 'base64url')).toHaveLength(16)
+    expect(generateClientId()).toMatch(/^[0-9a-f]{32}$/) // 128 bits, never a leading '-' (CLI)
     const secret = generateClientSecret()
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(hashClientSecret(secret)).toMatch(/^[0-9a-f]{64}$/)
