@@ -67,6 +67,16 @@ export interface Config {
   redisKeyPrefix: string
   /** Days an audit entry is kept before housekeeping deletes it (default 365; 0 keeps every entry forever). */
   auditRetentionDays: number
+  /** The name the hosted sign-in, consent and error pages show (default "Tessera"). */
+  productName: string
+  /**
+   * The `aud` of access tokens issued to a client that asked for no `resource` (RFC 9068 §2.2,
+   * RFC 8707), and what Tessera's own endpoints require of a token's `aud`. Default: the issuer.
+   */
+  audience: string
+  /** The browser sign-in session (single sign-on): hours it may go unused, and hours it lasts in all. */
+  sessionIdleHours: number
+  sessionAbsoluteHours: number
 }
 
 /** Values given on the command line (`tessera serve --port 0`): they win over the environment. */
@@ -93,6 +103,7 @@ const VARIABLES = [
   'TESSERA_LOGIN_MAX_FAILURES', 'TESSERA_LOGIN_WINDOW_SECONDS', 'TESSERA_LOGIN_IP_MAX_FAILURES',
   'TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', 'TESSERA_REDIS_URL', 'TESSERA_REDIS_KEY_PREFIX',
   'TESSERA_REFRESH_IDLE_DAYS', 'TESSERA_REFRESH_ABSOLUTE_DAYS', 'TESSERA_REQUIRE_CLIENT', 'TESSERA_AUDIT_RETENTION_DAYS',
+  'TESSERA_PRODUCT_NAME', 'TESSERA_AUDIENCE', 'TESSERA_SESSION_IDLE_HOURS', 'TESSERA_SESSION_ABSOLUTE_HOURS',
 ] as const
 
 type Variable = (typeof VARIABLES)[number]
@@ -180,6 +191,20 @@ function issuer(name: string, value: string): string {
   }
   // `iss` is compared as a string (RFC 7519 §4.1.1): keep exactly what the operator wrote.
   return value.trim()
+}
+
+/** Shown in page titles and headings: 1 to 60 printable characters, no control characters. */
+function productName(name: string, value: string): string {
+  const v = value.trim()
+  if ([...v].length > 60 || /[\u0000-\u001f\u007f]/.test(v)) throw new ConfigError(name, 'must be 1 to 60 printable characters')
+  return v
+}
+
+/** An RFC 8707 resource indicator: an absolute URI without a fragment, compared as a string. */
+function audience(name: string, value: string): string {
+  const v = value.trim()
+  if (!URL.canParse(v) || v.includes('#')) throw new ConfigError(name, `must be an absolute URI without a fragment, got ${JSON.stringify(value)}`)
+  return v
 }
 
 /** Printable ASCII without spaces or braces (braces are Redis Cluster hash tags), at most 64 characters. */
@@ -274,6 +299,8 @@ const LIMITS = {
   loginIpMaxFailures: [0, 1_000_000],
   registrationsPerIpPerHour: [0, 1_000_000],
   auditRetentionDays: [0, 36_500],
+  sessionIdleHours: [1, 24 * 365],
+  sessionAbsoluteHours: [1, 24 * 365],
 } satisfies Record<string, Range>
 
 /**
@@ -292,7 +319,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
   }
   const int = (key: keyof typeof LIMITS) => (name: string, value: string | number) => integer(name, value, LIMITS[key])
 
-  const fromEnv: Omit<Config, 'issuer'> & { issuer: string | null } = {
+  const fromEnv: Omit<Config, 'issuer' | 'audience'> & { issuer: string | null; audience: string | null } = {
     host: read('TESSERA_HOST', host, '127.0.0.1'),
     port: read('TESSERA_PORT', int('port'), 8000),
     databaseUrl: read('TESSERA_DATABASE_URL', databaseUrl, 'sqlite:tessera.db'),
@@ -326,10 +353,16 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     redisKeyPrefix: read('TESSERA_REDIS_KEY_PREFIX', redisKeyPrefix, 'tessera:'),
     // A year of who-did-what, then the table stops growing: failed logins alone can add a row a request.
     auditRetentionDays: read('TESSERA_AUDIT_RETENTION_DAYS', int('auditRetentionDays'), 365),
+    productName: read('TESSERA_PRODUCT_NAME', productName, 'Tessera'),
+    audience: read<string | null>('TESSERA_AUDIENCE', audience, null),
+    // A browser sign-in lasts 3 days unused (Auth0's default) and 14 days in all, as long as a refresh token may idle.
+    sessionIdleHours: read('TESSERA_SESSION_IDLE_HOURS', int('sessionIdleHours'), 72),
+    sessionAbsoluteHours: read('TESSERA_SESSION_ABSOLUTE_HOURS', int('sessionAbsoluteHours'), 14 * 24),
   }
 
   const merged = { ...fromEnv, ...checkOverrides(overrides) }
-  return Object.freeze({ ...merged, issuer: merged.issuer ?? defaultIssuer(merged.host, merged.port) })
+  const issuerUrl = merged.issuer ?? defaultIssuer(merged.host, merged.port)
+  return Object.freeze({ ...merged, issuer: issuerUrl, audience: merged.audience ?? issuerUrl })
 }
 
 /** Overrides come from code or already-parsed flags; they still pass the same checks, under their field's name. */
@@ -343,6 +376,8 @@ function checkOverrides(overrides: ConfigOverrides): ConfigOverrides {
     else if (key === 'issuer') checked[key] = issuer(key, value as string)
     else if (key === 'redisUrl') checked[key] = value === null ? null : redisUrl(key, value as string)
     else if (key === 'redisKeyPrefix') checked[key] = redisKeyPrefix(key, value as string)
+    else if (key === 'productName') checked[key] = productName(key, value as string)
+    else if (key === 'audience') checked[key] = audience(key, value as string)
     else if (key in LIMITS) checked[key] = integer(key, value as number, LIMITS[key as keyof typeof LIMITS])
     else checked[key] = value
   }

@@ -12,6 +12,9 @@ export const AUDIT_EVENTS = [
   'logout', 'password.changed', 'password.change_failed',
   'admin.user_created', 'admin.user_updated', 'admin.user_deleted', 'admin.password_reset',
   'admin.client_created', 'admin.client_updated', 'admin.client_deleted', 'admin.client_secret_rotated',
+  // Sign-in from apps (issue 9): consent answers, codes issued, exchanged and replayed, browser sign-outs.
+  'consent.granted', 'consent.denied', 'authorization_code.issued', 'authorization_code.exchanged',
+  'authorization_code.reuse_detected', 'session.ended',
 ] as const
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number]

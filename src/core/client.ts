@@ -3,8 +3,8 @@ import { Conflict, NotFound, ValidationFailed, type ValidationIssue } from './er
 import type { ClientRecord, ClientStore, ClientType } from './ports.js'
 import { DEFAULT_USER_SCOPES, SCOPES, isScope } from './scopes.js'
 
-/** The grant types Tessera serves at /token (RFC 6749 §4.3, §4.4, §6). */
-export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const
+/** The grant types Tessera serves at /token (RFC 6749 §4.1, §4.3, §4.4, §6). */
+export const GRANT_TYPES = ['authorization_code', 'password', 'refresh_token', 'client_credentials'] as const
 export type GrantType = (typeof GRANT_TYPES)[number]
 
 export const CLIENT_TYPES = ['confidential', 'public'] as const satisfies readonly ClientType[]

@@ -112,6 +112,41 @@ export class UnauthorizedClient extends AuthError {
   constructor(detail = 'The client is not allowed to use this grant type') { super(detail) }
 }
 
+/** RFC 8707 §2: a `resource` the client may not ask tokens for, or that is not an absolute URI. */
+export class InvalidTarget extends AuthError {
+  readonly status = 400
+  override readonly code = 'invalid_target'
+  constructor(detail = 'The requested resource is not allowed for this client') { super(detail) }
+}
+
+// ---- Authorization endpoint (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6) ----
+
+/**
+ * An /authorize request that cannot be answered at a redirect URI: no or unknown client_id, a
+ * redirect_uri the client did not register. Shown to the user on the error page and never
+ * redirected, so Tessera is nobody's open redirector (RFC 9700 §4.11.2).
+ */
+export class InvalidAuthorizationRequest extends AuthError {
+  readonly status = 400
+  override readonly code = 'invalid_request'
+}
+
+/** The `error` codes an authorization response may carry (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6, RFC 8707 §2). */
+export type AuthorizationErrorCode =
+  | 'invalid_request' | 'unauthorized_client' | 'access_denied' | 'unsupported_response_type' | 'invalid_scope'
+  | 'server_error' | 'temporarily_unavailable' | 'login_required' | 'consent_required' | 'interaction_required'
+  | 'request_not_supported' | 'request_uri_not_supported' | 'invalid_target'
+
+/**
+ * An /authorize error sent back to the client's validated redirect URI as `error`,
+ * `error_description`, `state` and `iss` (RFC 9207). Its status is only what an error page
+ * would answer; the route redirects.
+ */
+export class AuthorizationRedirectError extends AuthError {
+  readonly status = 400
+  constructor(override readonly code: AuthorizationErrorCode, detail: string) { super(detail) }
+}
+
 // ---- Resources ----
 
 /** FastAPI-shaped 422: the body's `detail` is the list of issues. */

@@ -71,6 +71,9 @@ export interface Store {
   clients: ClientStore
   signingKeys: SigningKeyStore
   audit: AuditStore
+  browserSessions: BrowserSessionStore
+  authorizationCodes: AuthorizationCodeStore
+  consents: ConsentStore
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -96,9 +99,20 @@ export interface RefreshTokenRecord {
   /** Set when this token was exchanged for a new one: presenting it again is reuse. */
   rotatedAt: number | null
   revokedAt: number | null
+  /**
+   * OpenID Connect: when the user signed in (epoch seconds), kept through rotations so a
+   * refreshed id_token keeps the original auth_time (OIDC Core §12.2). Null for the password grant.
+   */
+  authTime: number | null
+  /** RFC 8707 resource indicators the family's access tokens are for (their `aud`); empty: the default audience. */
+  audience: string[]
+  /** The browser session the family was started from (code flow): signing out of it revokes the family. */
+  browserSessionId: string | null
 }
 
-export type NewRefreshToken = Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'>
+/** The OIDC fields are optional for callers that start password-grant families (they default to null / empty). */
+export type NewRefreshToken = Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt' | 'authTime' | 'audience' | 'browserSessionId'>
+  & Partial<Pick<RefreshTokenRecord, 'authTime' | 'audience' | 'browserSessionId'>>
 
 export interface RefreshTokenStore {
   create(token: NewRefreshToken): Promise<RefreshTokenRecord>
@@ -112,6 +126,8 @@ export interface RefreshTokenStore {
   /** Revokes every live token of the family; returns how many were revoked. */
   revokeFamily(familyId: string, now: number): Promise<number>
   revokeAllForUser(userId: string, now: number): Promise<number>
+  /** Revokes every live token of the families started from this browser session (RP-initiated logout). */
+  revokeAllForBrowserSession(browserSessionId: string, now: number): Promise<number>
   /** Deletes tokens whose absolute expiry is before `now` (housekeeping). */
   deleteExpired(now: number): Promise<number>
 }
@@ -135,26 +151,50 @@ export interface ClientRecord {
   grantTypes: string[]
   scopes: string[]
   createdAt: number
+  /** Registered redirect URIs, compared by exact string (RFC 6749 §3.1.2.3, RFC 9700 §4.1.3). */
+  redirectUris: string[]
+  /** Where RP-initiated logout may send the browser afterwards, exact match (OIDC RP-Initiated Logout §3). */
+  postLogoutRedirectUris: string[]
+  /** The operator's own app: its users are not asked for consent. */
+  firstParty: boolean
+  /** The algorithm of this client's id_tokens (OIDC Dynamic Client Registration §2); RS256 unless asked. */
+  idTokenSignedResponseAlg: SigningAlgorithm
+  /** RFC 8707 resource indicators this client may ask tokens for: they become the tokens' `aud`. */
+  resources: string[]
 }
 
-export type NewClient = Omit<ClientRecord, 'createdAt'>
+/** The sign-in fields are optional: a client registered without them has none (and signs its id_tokens RS256). */
+export type NewClient = Omit<ClientRecord, 'createdAt' | ClientSignInField> & Partial<Pick<ClientRecord, ClientSignInField>>
+
+export type ClientSignInField = 'redirectUris' | 'postLogoutRedirectUris' | 'firstParty' | 'idTokenSignedResponseAlg' | 'resources'
+
+/** What may change about a registered client (the admin API's PATCH, `tessera clients update`). */
+export type ClientChanges = Partial<Pick<ClientRecord, 'name' | 'grantTypes' | 'scopes' | 'secretHash' | ClientSignInField>>
 
 export interface ClientStore {
   findById(id: string): Promise<ClientRecord | null>
   /** Throws `Conflict('Client already exists')` for a taken id. */
   create(client: NewClient): Promise<ClientRecord>
   list(): Promise<ClientRecord[]>
-  update(id: string, changes: Partial<Pick<ClientRecord, 'name' | 'grantTypes' | 'scopes' | 'secretHash'>>): Promise<ClientRecord | null>
+  update(id: string, changes: ClientChanges): Promise<ClientRecord | null>
   delete(id: string): Promise<boolean>
 }
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256' | 'RS256'
 export type SigningKeyStatus = 'active' | 'verifying' | 'retired'
+/**
+ * What a key signs. Access-token keys: at most one active (none: HS256 with the secret key).
+ * id_token keys: at most one active per algorithm, so each client gets the algorithm it asked for
+ * without moving access tokens off HS256 (which FastAPI apps sharing the secret rely on).
+ */
+export type SigningKeyPurpose = 'access_token' | 'id_token'
 
 /** An asymmetric signing key. The private key is PKCS#8 PEM and never leaves the server. */
 export interface SigningKeyRecord {
   kid: string
   algorithm: SigningAlgorithm
+  /** Absent in records written before issue 9: they sign access tokens. */
+  purpose?: SigningKeyPurpose
   privateKeyPem: string
   /** The public JWK (RFC 7517) as published at /.well-known/jwks.json. */
   publicJwk: Record<string, unknown>
@@ -164,10 +204,15 @@ export interface SigningKeyRecord {
 }
 
 export interface SigningKeyStore {
+  /** Every key, each with its `purpose` filled in. */
   list(): Promise<SigningKeyRecord[]>
-  /** Inserts `key`; when it is `active`, demotes the previous active key to `verifying` in the same transaction. */
+  /**
+   * Inserts `key` (purpose absent: access_token); when it is `active`, demotes to `verifying`, in
+   * the same transaction, the key it takes over from: the active access-token key, or the active
+   * id_token key of the same algorithm.
+   */
   insert(key: SigningKeyRecord): Promise<void>
-  /** False when there is no such key. Setting `active` demotes the active key to `verifying` in the same transaction. */
+  /** False when there is no such key. Setting `active` demotes the key it takes over from (as insert) in the same transaction. */
   setStatus(kid: string, status: SigningKeyStatus): Promise<boolean>
 }
 
@@ -177,4 +222,123 @@ export interface AuditStore {
   list(filter: AuditFilter): Promise<AuditRecord[]>
   /** Deletes the entries recorded before `cutoff` (epoch ms): retention (housekeeping). Returns how many. */
   deleteOlderThan(cutoff: number): Promise<number>
+}
+
+// ---- Sign-in (issue 9): browser sessions, authorization codes, consent. Times are epoch ms.
+
+/**
+ * A browser's sign-in at Tessera (the single sign-on session behind the cookie). Only the
+ * SHA-256 of the cookie's 256-bit value is stored; `id` is a separate random id, safe to show
+ * (the id_token's `sid`, the account page's list).
+ */
+export interface BrowserSessionRecord {
+  id: string
+  tokenHash: string
+  userId: string
+  /** When the user last proved who they are: OIDC's auth_time (epoch ms). */
+  authenticatedAt: number
+  /** How (RFC 8176 values): ['pwd'] for a password. */
+  amr: string[]
+  createdAt: number
+  /** Last use at /authorize: the idle lifetime runs from here. */
+  lastSeenAt: number
+  /** Absolute end, however often it is used. */
+  expiresAt: number
+  ip: string | null
+  userAgent: string | null
+}
+
+export interface BrowserSessionStore {
+  create(session: BrowserSessionRecord): Promise<BrowserSessionRecord>
+  findByTokenHash(tokenHash: string): Promise<BrowserSessionRecord | null>
+  /** Sets lastSeenAt (the session was used); no error when it is gone. */
+  touch(id: string, now: number): Promise<void>
+  delete(id: string): Promise<boolean>
+  /** Logout everywhere, password change, disable: every browser session of the user. Returns how many. */
+  deleteAllForUser(userId: string): Promise<number>
+  /** Newest first. */
+  listForUser(userId: string): Promise<BrowserSessionRecord[]>
+  /** Housekeeping: sessions past their absolute end (`expiresAt < now`) or unused since `idleCutoff` (`lastSeenAt < idleCutoff`). */
+  deleteExpired(now: number, idleCutoff: number): Promise<number>
+}
+
+/**
+ * An authorization code (RFC 6749 §4.1.2) as stored: only its SHA-256. Bound to the client, the
+ * redirect URI and the PKCE challenge; single-use. On exchange the store records what was
+ * issued from it, so a second presentation can revoke exactly that (§4.1.2, RFC 9700 §4.5).
+ */
+export interface AuthorizationCodeRecord {
+  id: string
+  codeHash: string
+  clientId: string
+  userId: string
+  redirectUri: string
+  scopes: string[]
+  /** S256 only (RFC 7636 §4.2; `plain` is refused at /authorize). */
+  codeChallenge: string
+  nonce: string | null
+  /** RFC 8707 resources asked for at /authorize; empty: the default audience. */
+  audience: string[]
+  /** From the browser session: epoch seconds, RFC 8176 methods, its id (null for none). */
+  authTime: number
+  amr: string[]
+  browserSessionId: string | null
+  createdAt: number
+  expiresAt: number
+  /** Set by the one exchange that wins; any presentation after that is replay. */
+  consumedAt: number | null
+  /** Recorded in the same write that consumes the code: what the exchange issues. */
+  familyId: string | null
+  accessTokenJti: string | null
+  accessTokenExpiresAt: number | null
+  /** Set when the code was presented again after its exchange. */
+  replayedAt: number | null
+}
+
+export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'consumedAt' | 'familyId' | 'accessTokenJti' | 'accessTokenExpiresAt' | 'replayedAt'>
+
+/** What an exchange is about to issue, recorded atomically as it consumes the code. */
+export interface CodeExchange {
+  /** The refresh-token family it starts, or null when it issues no refresh token. */
+  familyId: string | null
+  accessTokenJti: string
+  /** Epoch ms: until then a replay must be able to revoke the access token by jti. */
+  accessTokenExpiresAt: number
+}
+
+export interface AuthorizationCodeStore {
+  create(code: NewAuthorizationCode): Promise<AuthorizationCodeRecord>
+  findByHash(codeHash: string): Promise<AuthorizationCodeRecord | null>
+  /**
+   * Marks the code consumed at `now` with what its exchange issues — only if it is not consumed
+   * yet (one conditional update). False when another exchange got there first: of two concurrent
+   * exchanges of one code exactly one wins.
+   */
+  consume(id: string, now: number, exchange: CodeExchange): Promise<boolean>
+  /** Sets replayedAt (if unset) and returns the code as stored afterwards; null when it is gone. */
+  markReplayed(id: string, now: number): Promise<AuthorizationCodeRecord | null>
+  /**
+   * Housekeeping: codes that can no longer matter. An unexchanged code past `expiresAt`; an
+   * exchanged one once its access token has expired too (until then a replay must find it).
+   */
+  deleteExpired(now: number): Promise<number>
+}
+
+/** The scopes a user has allowed a client (consent is remembered per user + client + scopes). */
+export interface ConsentRecord {
+  userId: string
+  clientId: string
+  scopes: string[]
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ConsentStore {
+  find(userId: string, clientId: string): Promise<ConsentRecord | null>
+  /** Adds `scopes` to what the user allowed the client (a union), creating the record if absent. */
+  grant(userId: string, clientId: string, scopes: readonly string[], now: number): Promise<ConsentRecord>
+  /** False when there was nothing to revoke. */
+  revoke(userId: string, clientId: string): Promise<boolean>
+  /** Most recently updated first. */
+  listForUser(userId: string): Promise<ConsentRecord[]>
 }

@@ -13,6 +13,24 @@ export const SCOPES = {
 
 export type Scope = keyof typeof SCOPES
 
+/**
+ * OpenID Connect's scopes (OIDC Core §5.4, §11): what a user lets an app know about them, not a
+ * permission an administrator hands out. Every user may consent to them; a client may be
+ * granted only those it is registered for. The password grant does not know them (FastAPI's
+ * form never sends them): there they are unknown scopes, as before.
+ */
+export const IDENTITY_SCOPES = {
+  openid: 'Sign you in with your account',
+  profile: 'See your name and username',
+  email: 'See your email address',
+  offline_access: 'Stay signed in when you are away (a refresh token)',
+} as const
+
+export type IdentityScope = keyof typeof IDENTITY_SCOPES
+
+/** Any scope a client may be registered for or a code-flow request may ask for. */
+export type ClientScope = Scope | IdentityScope
+
 /** Scopes a newly registered user may be granted, and the default grant when none is asked for. */
 export const DEFAULT_USER_SCOPES: readonly Scope[] = ['me', 'items']
 
@@ -30,6 +48,19 @@ export function isPrivilegedScope(scope: string): boolean {
 
 export function isScope(value: string): value is Scope {
   return Object.hasOwn(SCOPES, value)
+}
+
+export function isIdentityScope(value: string): value is IdentityScope {
+  return Object.hasOwn(IDENTITY_SCOPES, value)
+}
+
+export function isClientScope(value: string): value is ClientScope {
+  return isScope(value) || isIdentityScope(value)
+}
+
+/** What a consent page says a scope lets the app do. */
+export function scopeDescription(scope: ClientScope): string {
+  return isIdentityScope(scope) ? IDENTITY_SCOPES[scope] : SCOPES[scope]
 }
 
 /** RFC 6749 §3.3: space-delimited, order-free, duplicates meaningless. */

@@ -1,9 +1,14 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import type { SigningAlgorithm, SigningKeyRecord, SigningKeyStatus } from './ports.js'
+import type { SigningAlgorithm, SigningKeyPurpose, SigningKeyRecord, SigningKeyStatus } from './ports.js'
 
 /** The asymmetric algorithms Tessera signs with; EdDSA (Ed25519) is the recommended one. */
 export const SIGNING_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const satisfies readonly SigningAlgorithm[]
 export const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = 'EdDSA'
+
+/** OpenID Connect Core §3.1.3.7: id_tokens are RS256 unless the client registered another algorithm. */
+export const DEFAULT_ID_TOKEN_ALGORITHM: SigningAlgorithm = 'RS256'
+
+export const SIGNING_KEY_PURPOSES = ['access_token', 'id_token'] as const satisfies readonly SigningKeyPurpose[]
 
 /** RFC 7518 §3.3: RS256 keys of at least 2048 bits. */
 export const RSA_MIN_BITS = 2048
@@ -86,14 +91,20 @@ function generateKeyPair(algorithm: SigningAlgorithm): KeyObject {
   }
 }
 
-/** A new key pair for `algorithm`, as the store keeps it: PKCS#8 private key, public JWK, kid = its thumbprint. */
-export function generateSigningKey(algorithm: SigningAlgorithm, options: { status: SigningKeyStatus; createdAt: number }): SigningKeyRecord {
+/**
+ * A new key pair for `algorithm`, as the store keeps it: PKCS#8 private key, public JWK, kid = its
+ * thumbprint. `purpose` defaults to access tokens.
+ */
+export function generateSigningKey(
+  algorithm: SigningAlgorithm, options: { status: SigningKeyStatus; createdAt: number; purpose?: SigningKeyPurpose },
+): SigningKeyRecord {
   if (!isSigningAlgorithm(algorithm)) throw new TypeError(`generateSigningKey: unsupported algorithm ${String(algorithm)}`)
   const privateKey = generateKeyPair(algorithm)
   const publicJwk = publicJwkOf(createPublicKey(privateKey), algorithm)
   return {
     kid: publicJwk.kid,
     algorithm,
+    purpose: options.purpose ?? 'access_token',
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     publicJwk: { ...publicJwk },
     status: options.status,
