@@ -11,6 +11,8 @@ export interface AccessClaims {
   iss: string; sub: string; exp: number; iat: number; jti: string; scope: string[]
   /** RFC 9068 §2.2: the client the token was issued to, when one authenticated. */
   client_id?: string
+  /** RFC 9068 §2.2, RFC 8707: the resource servers the token is for (a single `aud` string is read as one entry). */
+  aud?: string[]
 }
 
 export interface IssueOptions {
@@ -20,6 +22,16 @@ export interface IssueOptions {
    * issued in the same second as a logout-all is not mistaken for one issued before it.
    */
   notBefore?: number | null | undefined
+  /** RFC 8707 resources the client asked for; absent or empty: the default audience. */
+  audience?: readonly string[] | undefined
+}
+
+export interface VerifyOptions {
+  /**
+   * Accept whatever `aud` the token names (introspection and revocation answer for every
+   * resource server); by default a token with an `aud` must name this server's audience.
+   */
+  anyAudience?: boolean
 }
 
 export interface IssuedAccessToken { token: string; expiresIn: number; claims: AccessClaims }
@@ -30,8 +42,18 @@ export interface AccessTokenOptions {
   issuer: string
   expiresInSeconds: number
   clock: Clock
-  /** When set, tokens carry `aud` and verification requires it (RFC 8725 §3.9). */
+  /**
+   * The default `aud` (RFC 9068 §2.2, RFC 8725 §3.9): tokens carry it unless the caller names
+   * resources, and verification requires a token's `aud` to include it.
+   */
   audience?: string
+  /**
+   * Whether a token issued without a client still carries the default `aud` and whether
+   * verification requires one (default true). Tessera's server says false: the tutorial's
+   * client-less password grant keeps minting what a FastAPI app decodes with
+   * `jwt.decode(token, key, algorithms=["HS256"])`, which PyJWT refuses once an unexpected `aud` is there.
+   */
+  audienceWithoutClient?: boolean
   /** Allowed skew between clocks for `exp`/`nbf`/`iat` (default 30 s). */
   clockToleranceSeconds?: number
   /**
@@ -44,7 +66,7 @@ export interface AccessTokenOptions {
 export interface AccessTokens {
   issue(subject: string, scopes: readonly string[], options?: IssueOptions): IssuedAccessToken
   /** Throws `InvalidToken` (with no detail of why) for every failure. */
-  verify(token: string): AccessClaims
+  verify(token: string, options?: VerifyOptions): AccessClaims
 }
 
 /** RFC 9068 §2.1: the header type of a JWT access token; any other `typ` is refused (§4). */
@@ -80,7 +102,7 @@ interface Compiled {
 }
 
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
-  const { secretKey, issuer, expiresInSeconds, clock, audience, clockToleranceSeconds = 30 } = options
+  const { secretKey, issuer, expiresInSeconds, clock, audience, clockToleranceSeconds = 30, audienceWithoutClient = true } = options
   if (typeof secretKey !== 'string' || secretKey === '') throw new TypeError('createAccessTokens: secretKey must be a non-empty string')
   if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1) throw new TypeError('createAccessTokens: expiresInSeconds must be a positive integer')
   if (!(clockToleranceSeconds >= 0)) throw new TypeError('createAccessTokens: clockToleranceSeconds must be >= 0')
@@ -90,15 +112,16 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const toleranceMs = clockToleranceSeconds * 1000
   // Time claims are checked in claimsOf against the injected clock: fast-jwt would fix the time
   // when a verifier is built, and rebuilding one re-parses its key. So each verifier is built
-  // once per key and checks what never changes: alg, signature, typ, iss, aud, required claims.
+  // once per key and checks what never changes: alg, signature, typ, iss, required claims. The
+  // audience is checked in claimsOf too: introspection accepts every audience, requests only ours.
   const common = {
     checkTyp: ACCESS_TOKEN_TYP,
     allowedIss: issuer,
-    ...(audience === undefined ? {} : { allowedAud: audience }),
-    requiredClaims: audience === undefined ? [...REQUIRED_CLAIMS] : [...REQUIRED_CLAIMS, 'aud'],
+    requiredClaims: [...REQUIRED_CLAIMS],
     ignoreExpiration: true,
     ignoreNotBefore: true,
   }
+  const audiencePolicy: AudiencePolicy = { audience, requiredWithoutClient: audienceWithoutClient }
   // iat and exp are put in the payload from our clock, so the signers never read Date.now().
   const hs256 = {
     sign: createSigner({ key: secret, algorithm: 'HS256', header: { alg: 'HS256', typ: ACCESS_TOKEN_TYP } }) as Sign,
@@ -158,18 +181,46 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   return {
     issue(subject, scopes, issueOptions = {}) {
       const iat = Math.max(epochSeconds(clock), issueOptions.notBefore ?? 0)
+      const aud = audienceOf(issueOptions, audiencePolicy)
       const claims: AccessClaims = {
         iss: issuer, sub: subject, iat, exp: iat + expiresInSeconds, jti: randomUUID(), scope: [...scopes],
         ...(issueOptions.clientId === undefined ? {} : { client_id: issueOptions.clientId }),
+        ...(aud === undefined ? {} : { aud }),
       }
-      const payload = { ...claims, scope: formatScope(claims.scope), ...(audience === undefined ? {} : { aud: audience }) }
+      // One audience is written as a string (RFC 7519 §4.1.3 allows both; verifiers expect it).
+      const payload = { ...claims, scope: formatScope(claims.scope), ...(aud === undefined ? {} : { aud: aud.length === 1 ? aud[0] : aud }) }
       return { token: compile(keys.current()).sign(payload), expiresIn: expiresInSeconds, claims }
     },
 
-    verify(token) {
-      return claimsOf(verifiedPayload(token), clock.now(), toleranceMs) // time claims: on every call
+    verify(token, verifyOptions = {}) {
+      const claims = claimsOf(verifiedPayload(token), clock.now(), toleranceMs) // time claims: on every call
+      if (verifyOptions.anyAudience !== true) assertAudience(claims, audiencePolicy)
+      return claims
     },
   }
+}
+
+interface AudiencePolicy { audience: string | undefined; requiredWithoutClient: boolean }
+
+/** The `aud` a new token gets: the resources asked for, else the default; none without a client when so configured. */
+function audienceOf(options: IssueOptions, policy: AudiencePolicy): string[] | undefined {
+  if (options.audience !== undefined && options.audience.length > 0) return [...options.audience]
+  if (policy.audience === undefined) return undefined
+  if (options.clientId === undefined && !policy.requiredWithoutClient) return undefined
+  return [policy.audience]
+}
+
+/**
+ * RFC 9068 §4 and RFC 8725 §3.9: a token for another resource server is not valid here, even
+ * though it is ours. A token without `aud` passes only where tokens may be issued without one.
+ */
+function assertAudience(claims: AccessClaims, policy: AudiencePolicy): void {
+  if (policy.audience === undefined) return
+  if (claims.aud === undefined) {
+    if (policy.requiredWithoutClient || claims.client_id !== undefined) throw new InvalidToken()
+    return
+  }
+  if (!claims.aud.includes(policy.audience)) throw new InvalidToken()
 }
 
 /**
@@ -209,7 +260,7 @@ function decodeKid(segment: string): string | undefined {
 
 /** Time claims, and the types fast-jwt does not check (it validates only the claims it has a rule for). */
 function claimsOf(payload: Record<string, unknown>, nowMs: number, toleranceMs: number): AccessClaims {
-  const { iss, sub, exp, iat, nbf, jti, scope, client_id: clientId } = payload
+  const { iss, sub, exp, iat, nbf, jti, scope, client_id: clientId, aud } = payload
   if (typeof iss !== 'string' || typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || typeof scope !== 'string') {
     throw new InvalidToken()
   }
@@ -221,5 +272,18 @@ function claimsOf(payload: Record<string, unknown>, nowMs: number, toleranceMs: 
   // A token "issued" in the future comes from a skewed or forged issuer (RFC 7519 §4.1.6).
   if (iat * 1000 > nowMs + toleranceMs) throw new InvalidToken()
   if (clientId !== undefined && typeof clientId !== 'string') throw new InvalidToken()
-  return { iss, sub, exp, iat, jti, scope: parseScope(scope), ...(clientId === undefined ? {} : { client_id: clientId }) }
+  const audience = audienceClaim(aud)
+  return {
+    iss, sub, exp, iat, jti, scope: parseScope(scope),
+    ...(clientId === undefined ? {} : { client_id: clientId }),
+    ...(audience === undefined ? {} : { aud: audience }),
+  }
+}
+
+/** RFC 7519 §4.1.3: a string or an array of strings; anything else makes the token invalid. */
+function audienceClaim(aud: unknown): string[] | undefined {
+  if (aud === undefined) return undefined
+  if (typeof aud === 'string') return [aud]
+  if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) return aud as string[]
+  throw new InvalidToken()
 }

@@ -2,7 +2,7 @@ import type { Clock } from './clock.js'
 import { Forbidden, NotFound, ValidationFailed } from './errors.js'
 import type { PasswordHasher } from './password.js'
 import { assertPasswordAcceptable } from './password-policy.js'
-import type { RefreshTokenStore, UserChanges, UserStore } from './ports.js'
+import type { BrowserSessionStore, RefreshTokenStore, UserChanges, UserStore } from './ports.js'
 import { emailIssues } from './registration.js'
 import type { Scope } from './scopes.js'
 import { endAllSessions } from './sessions.js'
@@ -15,6 +15,7 @@ import type { UserRecord } from './user.js'
 export interface AdminDeps {
   users: UserStore
   refreshTokens: RefreshTokenStore
+  browserSessions: Pick<BrowserSessionStore, 'deleteAllForUser'>
   hasher: PasswordHasher
   passwordMaxBytes: number
   clock: Clock

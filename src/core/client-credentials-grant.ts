@@ -1,12 +1,14 @@
 import type { AccessTokens } from './access-token.js'
 import { clientAllows } from './client.js'
-import { InvalidClient, UnauthorizedClient } from './errors.js'
+import { InvalidClient, InvalidTarget, UnauthorizedClient } from './errors.js'
 import type { ClientRecord } from './ports.js'
 import { grantScopes, isScope, parseScope, type Scope } from './scopes.js'
 import { tokenResponse, type TokenResponse } from './token-response.js'
 
 export interface ClientCredentialsRequest {
   scope?: string | undefined
+  /** RFC 8707: the resource servers the token is for, among those the client is registered for. */
+  resources?: readonly string[] | undefined
   /** The authenticated client; null when the request named none. */
   client: ClientRecord | null
 }
@@ -29,6 +31,8 @@ export function clientCredentialsGrant(request: ClientCredentialsRequest, deps: 
   if (client.type !== 'confidential') throw new UnauthorizedClient('Only a confidential client may use client_credentials')
   if (!clientAllows(client, 'client_credentials')) throw new UnauthorizedClient()
   const scopes = grantScopes(parseScope(request.scope), client.scopes.filter(isScope)) // requested ∩ the client's
-  const issued = deps.tokens.issue(client.id, scopes, { clientId: client.id })
+  const audience = request.resources ?? []
+  if (audience.some((r) => !client.resources.includes(r))) throw new InvalidTarget()  // RFC 8707 §2
+  const issued = deps.tokens.issue(client.id, scopes, { clientId: client.id, audience })
   return { response: tokenResponse(issued, scopes), scopes }
 }

@@ -96,6 +96,17 @@ export class RefreshTokenReused extends InvalidGrant {
 }
 
 /**
+ * An authorization code that was already exchanged was presented again (RFC 6749 §4.1.2): the
+ * tokens issued from it have been revoked. Answered as any other invalid_grant; the facts are
+ * for the audit log.
+ */
+export class AuthorizationCodeReused extends InvalidGrant {
+  constructor(readonly userId: string, readonly clientId: string) {
+    super('Invalid authorization code')
+  }
+}
+
+/**
  * Client authentication failed: unknown client, wrong or missing secret (RFC 6749 §5.2). 401
  * with a `Basic` challenge, as HTTP requires of every 401 (RFC 9110 §15.5.2).
  */

@@ -6,6 +6,7 @@ export {
   InvalidCredentials, InvalidGrant, InvalidScope, UnsupportedGrantType, InvalidRequest, ValidationFailed,
   Conflict, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable,
   TooManyRequests, TooManyLoginFailures, RefreshTokenReused, InvalidClient, UnauthorizedClient, IncorrectPassword,
+  InvalidTarget, InvalidAuthorizationRequest, AuthorizationRedirectError, type AuthorizationErrorCode, AuthorizationCodeReused,
 } from './errors.js'
 export { type ErrorResponse, toErrorResponse, CLIENT_CHALLENGE } from './error-response.js'
 export {
@@ -50,7 +51,7 @@ export {
 } from './signing-key-ring.js'
 export {
   type KeyRotationDeps, type SigningKeySummary, type RotateRequest, summarizeSigningKey, listSigningKeys, addSigningKey,
-  rotateSigningKey, retireSigningKey,
+  rotateSigningKey, retireSigningKey, type AddKeyOptions, type Rotation, type IdTokenKeyDeps, ensureIdTokenKey,
 } from './key-rotation.js'
 export {
   type AdminDeps, type Actor, type UserUpdate, type UserUpdated,
@@ -85,3 +86,39 @@ export {
 export { type RevocationDeps, type Revocation, revokeToken, isClientToken } from './revocation.js'
 export { type Introspection, type IntrospectionDeps, introspect } from './introspection.js'
 export { type PasswordChangeRequest, type PasswordChangeDeps, changePassword } from './password-change.js'
+export { DOCS_CLIENT_ID, DEMO_CLIENT_ID, ensureDocsClient, ensureDemoClient } from './built-in-clients.js'
+
+// ---- Sign-in from apps (issue 9): authorization code + PKCE, browser sessions, OpenID Connect ----
+export {
+  REDIRECT_URI_MAX_CHARS, redirectUriProblem, matchRedirectUri, matchPostLogoutRedirectUri,
+} from './redirect-uri.js'
+export { CODE_CHALLENGE_METHODS, s256Challenge, verifierMatches } from './pkce.js'
+export {
+  type Prompt, type AuthorizationTarget, type AuthorizationRequest, resolveAuthorizationTarget, validateAuthorizationRequest,
+} from './authorization-request.js'
+export {
+  type NextStep, type DecideOptions, type AuthorizationDeps, type IssueDeps, nextStep, authorize, authorizationErrorUrl,
+} from './authorization.js'
+export { AUTHORIZATION_CODE_SECONDS, hashAuthorizationCode, hasAuthorizationCodeShape, issueAuthorizationCode } from './authorization-code.js'
+export {
+  type CodeGrantRequest, type CodeGrantDeps, type CodeGrantResult, authorizationCodeGrant,
+} from './authorization-code-grant.js'
+export {
+  type BrowserSessionPolicy, type BrowserSessionDeps, type SignedIn, type NewSignIn, hashSessionToken, startBrowserSession,
+  browserSessionLive, findSignedIn, authTimeOf, endBrowserSession,
+} from './browser-session.js'
+export { consentNeeded, rememberConsent } from './consent.js'
+export { type Credentials, type CredentialDeps, verifyCredentials } from './credentials.js'
+export { type IdTokenRequest, type IdTokenHint, type IdTokens, type IdTokenOptions, tokenHash, createIdTokens } from './id-token.js'
+export { type UserInfo, userInfoClaims } from './userinfo.js'
+export { type EndSessionParameters, type EndSessionRequest, resolveEndSession, postLogoutRedirectUrl } from './end-session.js'
+export {
+  IDENTITY_SCOPES, type IdentityScope, type ClientScope, isIdentityScope, isClientScope, scopeDescription,
+} from './scopes.js'
+export type {
+  BrowserSessionRecord, BrowserSessionStore, AuthorizationCodeRecord, NewAuthorizationCode, CodeExchange, AuthorizationCodeStore,
+  ConsentRecord, ConsentStore, SigningKeyPurpose, ClientChanges, ClientSignInField,
+} from './ports.js'
+export { DEFAULT_ID_TOKEN_ALGORITHM, SIGNING_KEY_PURPOSES } from './signing-keys.js'
+export type { VerifyOptions } from './access-token.js'
+export { type EndSessionsDeps } from './sessions.js'

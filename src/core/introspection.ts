@@ -17,6 +17,8 @@ export type Introspection =
     scope: string
     /** Absent for a token issued without a client. */
     client_id?: string
+    /** The access token's audience (RFC 7662 §2.2), as in the token: one string or several. */
+    aud?: string | string[]
     exp: number
     iat: number
     token_type: 'Bearer' | 'refresh_token'
@@ -74,7 +76,7 @@ function refreshClaims(record: RefreshTokenRecord): Pick<AccessClaims, 'sub' | '
 }
 
 function describe(
-  claims: Pick<AccessClaims, 'sub' | 'scope' | 'exp' | 'iat' | 'client_id'>, user: UserRecord | null, tokenType: 'Bearer' | 'refresh_token',
+  claims: Pick<AccessClaims, 'sub' | 'scope' | 'exp' | 'iat' | 'client_id' | 'aud'>, user: UserRecord | null, tokenType: 'Bearer' | 'refresh_token',
 ): Introspection {
   return {
     active: true,
@@ -82,6 +84,7 @@ function describe(
     ...(user === null ? {} : { username: user.username }),
     scope: formatScope(claims.scope),
     ...(claims.client_id === undefined ? {} : { client_id: claims.client_id }),
+    ...(claims.aud === undefined ? {} : { aud: claims.aud.length === 1 ? claims.aud[0] as string : claims.aud }),
     exp: claims.exp,
     iat: claims.iat,
     token_type: tokenType,

@@ -3,7 +3,7 @@ import { IncorrectPassword, ValidationFailed } from './errors.js'
 import type { AccessTokens } from './access-token.js'
 import type { PasswordHasher } from './password.js'
 import { assertPasswordAcceptable, assertPasswordWithinLimit } from './password-policy.js'
-import type { ClientStore, UserStore } from './ports.js'
+import type { BrowserSessionStore, ClientStore, UserStore } from './ports.js'
 import { endAllSessions, mayRefresh, startSession, type SessionDeps } from './sessions.js'
 import { tokenResponse, type TokenResponse } from './token-response.js'
 
@@ -14,6 +14,7 @@ export interface PasswordChangeRequest {
 
 export interface PasswordChangeDeps extends SessionDeps {
   users: UserStore
+  browserSessions: Pick<BrowserSessionStore, 'deleteAllForUser'>
   clients: Pick<ClientStore, 'findById'>
   hasher: PasswordHasher
   tokens: AccessTokens
@@ -21,8 +22,9 @@ export interface PasswordChangeDeps extends SessionDeps {
 }
 
 /**
- * Changes the caller's password and ends every other session: all refresh tokens are revoked
- * and every access token issued until now is rejected (tokens-not-before). The caller's own
+ * Changes the caller's password and ends every other session: all refresh tokens are revoked,
+ * every browser sign-in is deleted and every access token issued until now is rejected
+ * (tokens-not-before). The caller's own
  * session goes on with the fresh pair returned here, with the scopes and client of the token it
  * called with — a JWT does not say which refresh token it came from, so "all but this one"
  * is "all, then a new one for this caller" (the approach of Keycloak's and Supabase's

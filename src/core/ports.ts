@@ -251,6 +251,8 @@ export interface BrowserSessionRecord {
 export interface BrowserSessionStore {
   create(session: BrowserSessionRecord): Promise<BrowserSessionRecord>
   findByTokenHash(tokenHash: string): Promise<BrowserSessionRecord | null>
+  /** By its (public) id: whether a sign-in still stands, e.g. behind a code issued from it. */
+  findById(id: string): Promise<BrowserSessionRecord | null>
   /** Sets lastSeenAt (the session was used); no error when it is gone. */
   touch(id: string, now: number): Promise<void>
   delete(id: string): Promise<boolean>

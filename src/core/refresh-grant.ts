@@ -1,10 +1,10 @@
 import type { AccessTokens } from './access-token.js'
 import { clientAllows } from './client.js'
-import { InvalidGrant, InvalidScope, RefreshTokenReused, UnauthorizedClient } from './errors.js'
-import { withinClientScopes } from './password-grant.js'
+import { InvalidGrant, InvalidScope, InvalidTarget, RefreshTokenReused, UnauthorizedClient } from './errors.js'
+import type { IdTokens } from './id-token.js'
 import type { ClientRecord, RefreshTokenRecord, RefreshTokenStore, UserStore } from './ports.js'
 import { hashRefreshToken, mintRefreshToken, refreshTokenState } from './refresh-token.js'
-import { isScope, parseScope, type Scope } from './scopes.js'
+import { isClientScope, isIdentityScope, parseScope } from './scopes.js'
 import type { SessionDeps } from './sessions.js'
 import { tokenResponse, type TokenResponse } from './token-response.js'
 import type { UserRecord } from './user.js'
@@ -13,6 +13,8 @@ export interface RefreshGrantRequest {
   refreshToken: string
   /** RFC 6749 §6: may narrow the original grant, never widen it. */
   scope?: string | undefined
+  /** RFC 8707 §2.2: may narrow the family's resources, never widen them. */
+  resources?: readonly string[] | undefined
   /** The authenticated client, or null when the request names none. */
   client: ClientRecord | null
 }
@@ -20,6 +22,8 @@ export interface RefreshGrantRequest {
 export interface RefreshGrantDeps extends SessionDeps {
   users: UserStore
   tokens: AccessTokens
+  /** Code-flow families with `openid` get a fresh id_token (OIDC Core §12.2); absent: never. */
+  idTokens?: IdTokens | undefined
 }
 
 /** The new pair, and what the audit log records of it. */
@@ -27,7 +31,7 @@ export interface RefreshGrantResult {
   response: TokenResponse
   userId: string
   clientId: string | null
-  scopes: Scope[]
+  scopes: string[]
 }
 
 /** One answer for unknown, expired, revoked and mismatched tokens: none of them tells an attacker more. */
@@ -54,10 +58,30 @@ export async function refreshGrant(request: RefreshGrantRequest, deps: RefreshGr
   if (record.clientId !== (client?.id ?? null)) throw invalid()        // RFC 6749 §6: only its own client
   const user = await activeOwner(record, deps.users)                   // deleted, disabled, logged out
   const scopes = narrowedScopes(request.scope, record, user, client)   // narrow, never widen
+  const audience = narrowedAudience(request.resources, record.audience)
   const next = mintRefreshToken(record, deps.refreshPolicy, now, { family: record, notBefore: user.tokensNotBefore })
   if (await deps.refreshTokens.rotate(record.id, now, next.record) === null) throw invalid() // lost a concurrent race
-  const issued = deps.tokens.issue(user.id, scopes, { clientId: record.clientId ?? undefined, notBefore: user.tokensNotBefore })
-  return { response: tokenResponse(issued, scopes, next.token), userId: user.id, clientId: record.clientId, scopes }
+  const issued = deps.tokens.issue(user.id, scopes, { clientId: record.clientId ?? undefined, notBefore: user.tokensNotBefore, audience })
+  const idToken = await refreshedIdToken(record, scopes, client, issued.token, deps)
+  return { response: tokenResponse(issued, scopes, next.token, idToken), userId: user.id, clientId: record.clientId, scopes }
+}
+
+/**
+ * OIDC Core §12.2: a refresh of a code-flow sign-in with `openid` returns a new id_token with the
+ * original auth_time and no nonce; the password grant's families never had one.
+ */
+async function refreshedIdToken(
+  record: RefreshTokenRecord, scopes: readonly string[], client: ClientRecord | null, accessToken: string, deps: RefreshGrantDeps,
+): Promise<string | undefined> {
+  if (deps.idTokens === undefined || client === null || record.authTime === null || !scopes.includes('openid')) return undefined
+  return deps.idTokens.issue({ subject: record.userId, client, authTime: record.authTime, sessionId: record.browserSessionId, accessToken })
+}
+
+/** RFC 8707 §2.2: a refresh may ask for some of the family's resources; anything else is invalid_target. */
+function narrowedAudience(requested: readonly string[] | undefined, granted: readonly string[]): string[] {
+  if (requested === undefined || requested.length === 0) return [...granted]
+  if (requested.some((r) => !granted.includes(r))) throw new InvalidTarget('The resource was not granted to this refresh token')
+  return [...new Set(requested)]
 }
 
 /** RFC 9700 §4.14.2: a rotated token presented again means two parties hold it; end them both. */
@@ -86,10 +110,12 @@ async function activeOwner(record: RefreshTokenRecord, users: UserStore): Promis
  * administrator's change takes effect at the next refresh. The refresh token keeps the original
  * scope, as §6 requires of a new refresh token.
  */
-function narrowedScopes(raw: string | undefined, record: RefreshTokenRecord, user: UserRecord, client: ClientRecord | null): Scope[] {
+function narrowedScopes(raw: string | undefined, record: RefreshTokenRecord, user: UserRecord, client: ClientRecord | null): string[] {
   const requested = parseScope(raw)
-  if (requested.some((s) => !isScope(s))) throw new InvalidScope('Unknown scope requested') // as at login
+  if (requested.some((s) => !isClientScope(s))) throw new InvalidScope('Unknown scope requested') // as at login
   if (requested.some((s) => !record.scopes.includes(s))) throw new InvalidScope('Requested scope exceeds the original grant')
   const scopes = requested.length === 0 ? record.scopes : requested
-  return withinClientScopes(user.scopes.filter((s) => scopes.includes(s)), client)
+  // Identity scopes (openid, profile, …) were the user's to give; API scopes must still be the user's.
+  const allowed = scopes.filter((s) => isIdentityScope(s) || (user.scopes as readonly string[]).includes(s))
+  return client === null ? allowed : allowed.filter((s) => client.scopes.includes(s))
 }

@@ -15,6 +15,10 @@ export interface RefreshBinding {
   userId: string
   clientId: string | null
   scopes: readonly string[]
+  /** Code flow only (see RefreshTokenRecord): the sign-in's auth_time, the audience, the browser session. */
+  authTime?: number | null
+  audience?: readonly string[]
+  browserSessionId?: string | null
 }
 
 /** A new refresh token: the value goes to the client once, only the record (its hash) is stored. */
@@ -47,7 +51,8 @@ export function hasRefreshTokenShape(token: string): boolean {
 
 /**
  * Mints a refresh token for `binding`. A login starts a family (absolute lifetime from now); a
- * rotation continues `family`, whose absolute end never moves (RFC 9700 §4.14.2). Like an access
+ * rotation continues `family`, whose absolute end never moves (RFC 9700 §4.14.2), and passes the
+ * record itself as the binding, so what the family is bound to carries over unchanged. Like an access
  * token's `iat`, `createdAt` is never before the user's tokens-not-before, so a token minted in
  * the same second as a logout-all is not taken for one from before it.
  */
@@ -55,7 +60,12 @@ export function mintRefreshToken(
   binding: RefreshBinding,
   policy: RefreshPolicy,
   now: number,
-  options: { family?: Pick<RefreshTokenRecord, 'familyId' | 'expiresAt'>; notBefore?: number | null } = {},
+  options: {
+    family?: Pick<RefreshTokenRecord, 'familyId' | 'expiresAt'>
+    notBefore?: number | null
+    /** The id of a new family, when the caller had to know it first (a code exchange records it). */
+    newFamilyId?: string
+  } = {},
 ): MintedRefreshToken {
   const token = generateRefreshToken()
   const createdAt = Math.max(now, (options.notBefore ?? 0) * 1000)
@@ -64,11 +74,14 @@ export function mintRefreshToken(
     token,
     record: {
       id: randomUUID(),
-      familyId: options.family?.familyId ?? randomUUID(),
+      familyId: options.family?.familyId ?? options.newFamilyId ?? randomUUID(),
       tokenHash: hashRefreshToken(token),
       userId: binding.userId,
       clientId: binding.clientId,
       scopes: [...binding.scopes],
+      authTime: binding.authTime ?? null,
+      audience: [...(binding.audience ?? [])],
+      browserSessionId: binding.browserSessionId ?? null,
       createdAt,
       expiresAt,
       idleExpiresAt: Math.min(createdAt + policy.idleSeconds * 1000, expiresAt),

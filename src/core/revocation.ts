@@ -62,10 +62,13 @@ export function isClientToken(claims: Pick<AccessClaims, 'sub' | 'client_id'>): 
   return claims.client_id !== undefined && claims.client_id === claims.sub
 }
 
-/** The token's claims if it verifies (signature, issuer, expiry), null if not. */
+/**
+ * The token's claims if it verifies (signature, issuer, expiry), null if not. Any audience:
+ * /revoke and /introspect answer for tokens meant for every resource server, not just Tessera.
+ */
 export function verifiedOrNull(token: string, tokens: AccessTokens): AccessClaims | null {
   try {
-    return tokens.verify(token)
+    return tokens.verify(token, { anyAudience: true })
   } catch (err) {
     if (err instanceof InvalidToken) return null
     throw err

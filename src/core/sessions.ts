@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js'
-import type { ClientRecord, RefreshTokenStore, UserStore } from './ports.js'
+import type { BrowserSessionStore, ClientRecord, RefreshTokenStore, UserStore } from './ports.js'
 import { mintRefreshToken, type RefreshBinding, type RefreshPolicy } from './refresh-token.js'
 
 /** What starting and ending sessions needs: where refresh tokens live, their lifetimes, the time. */
@@ -34,16 +34,26 @@ export function tokensNotBeforeAt(now: number): number {
   return Math.floor(now / 1000) + 1
 }
 
+/** What ending every session of a user touches. */
+export interface EndSessionsDeps {
+  users: UserStore
+  refreshTokens: RefreshTokenStore
+  browserSessions: Pick<BrowserSessionStore, 'deleteAllForUser'>
+  clock: Clock
+}
+
 /**
- * Ends every session of a user (logout, password change): access tokens issued until now are
- * rejected at once by the user lookup every request already makes, and every refresh token is
- * revoked. Tokens-not-before goes first, so no access token outlives this call even if revoking
- * the refresh tokens fails. Returns the new tokens-not-before.
+ * Ends every session of a user (logout, password change, disable): access tokens issued until
+ * now are rejected at once by the user lookup every request already makes, every refresh token
+ * is revoked and every browser sign-in (single sign-on) is deleted. Tokens-not-before goes
+ * first, so nothing outlives this call even if a later step fails: a browser session older than
+ * it is refused too (findSignedIn). Returns the new tokens-not-before.
  */
-export async function endAllSessions(userId: string, deps: { users: UserStore; refreshTokens: RefreshTokenStore; clock: Clock }): Promise<number> {
+export async function endAllSessions(userId: string, deps: EndSessionsDeps): Promise<number> {
   const now = deps.clock.now()
   const notBefore = tokensNotBeforeAt(now)
   await deps.users.setTokensNotBefore(userId, notBefore)
   await deps.refreshTokens.revokeAllForUser(userId, now)
+  await deps.browserSessions.deleteAllForUser(userId)
   return notBefore
 }

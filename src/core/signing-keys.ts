@@ -116,6 +116,7 @@ export function generateSigningKey(
 export interface VerificationKey {
   kid: string
   algorithm: SigningAlgorithm
+  purpose: SigningKeyPurpose
   status: 'active' | 'verifying'
   createdAt: number
   publicKeyPem: string
@@ -130,11 +131,15 @@ export interface ActiveSigningKey extends VerificationKey {
 
 /** The keys in force at one moment, immutable: a reload builds a new set. */
 export interface KeySet {
-  /** Signs new tokens; null means HS256 mode (tokens signed with the secret key). */
+  /** Signs new access tokens; null means HS256 mode (access tokens signed with the secret key). */
   readonly active: ActiveSigningKey | null
-  /** Active and verifying keys by kid: retired keys are absent, so their tokens fail. */
+  /** Active and verifying access-token keys by kid: retired keys are absent, so their tokens fail. */
   readonly byKid: ReadonlyMap<string, VerificationKey>
-  /** The JWKS document (RFC 7517 §5) and a strong ETag that changes whenever it does. */
+  /** The active id_token key of each algorithm (OIDC: a client gets the algorithm it registered). */
+  readonly idTokenSigners: ReadonlyMap<SigningAlgorithm, ActiveSigningKey>
+  /** Active and verifying id_token keys by kid: what an id_token_hint is checked against. */
+  readonly idTokenKeys: ReadonlyMap<string, VerificationKey>
+  /** The JWKS document (RFC 7517 §5) of every live key, both purposes, and a strong ETag that changes whenever it does. */
   readonly jwks: { readonly keys: PublicJwk[] }
   readonly etag: string
 }
@@ -143,10 +148,20 @@ function keySet(active: ActiveSigningKey | null, keys: VerificationKey[]): KeySe
   // Frozen: one set is shared by every request until the next reload.
   const jwks = Object.freeze({ keys: Object.freeze(keys.map((k) => Object.freeze(k.jwk))) as PublicJwk[] })
   const etag = `"${createHash('sha256').update(JSON.stringify(jwks)).digest('base64url').slice(0, 27)}"`
-  return { active, byKid: new Map(keys.map((k) => [k.kid, k])), jwks, etag }
+  const access = keys.filter((k) => k.purpose === 'access_token')
+  const idToken = keys.filter((k) => k.purpose === 'id_token')
+  const signers = idToken.filter((k): k is ActiveSigningKey => k.status === 'active')
+  return {
+    active,
+    byKid: new Map(access.map((k) => [k.kid, k])),
+    idTokenSigners: new Map(signers.map((k) => [k.algorithm, k])),
+    idTokenKeys: new Map(idToken.map((k) => [k.kid, k])),
+    jwks,
+    etag,
+  }
 }
 
-/** HS256 mode: nothing to publish, nothing to verify by kid. */
+/** HS256 mode and no id_token keys: nothing to publish, nothing to verify by kid. */
 export const EMPTY_KEY_SET: KeySet = keySet(null, [])
 
 /**
@@ -170,8 +185,10 @@ function loadKey(record: SigningKeyRecord): VerificationKey | ActiveSigningKey {
   const publicKey = createPublicKey(privateKey)
   const jwk = publicJwkOf(publicKey, record.algorithm)
   if (jwk.kid !== record.kid) throw problem('the kid is not the thumbprint of the key (RFC 7638)')
+  const purpose = record.purpose ?? 'access_token'
+  if (!(SIGNING_KEY_PURPOSES as readonly string[]).includes(purpose)) throw problem(`unknown purpose ${JSON.stringify(purpose)}`)
   const common = {
-    kid: record.kid, algorithm: record.algorithm, createdAt: record.createdAt,
+    kid: record.kid, algorithm: record.algorithm, purpose, createdAt: record.createdAt,
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, jwk,
   }
   return record.status === 'active'
@@ -179,14 +196,18 @@ function loadKey(record: SigningKeyRecord): VerificationKey | ActiveSigningKey {
     : { ...common, status: 'verifying' }
 }
 
-/** Builds the set from stored records: the active key first, then verifying keys newest first. */
+/** Builds the set from stored records: active keys first, then verifying keys, newest first. */
 export function buildKeySet(records: readonly SigningKeyRecord[]): KeySet {
   const live = records
     .filter((r) => r.status !== 'retired') // retired keys are never even parsed
     .sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.createdAt - a.createdAt || a.kid.localeCompare(b.kid))
   if (live.length === 0) return EMPTY_KEY_SET
   const keys = live.map(loadKey)
-  const active = keys.filter((k): k is ActiveSigningKey => k.status === 'active')
-  if (active.length > 1) throw new Error(`signing keys: ${active.length} keys are active, expected at most one`)
+  const active = keys.filter((k): k is ActiveSigningKey => k.status === 'active' && k.purpose === 'access_token')
+  if (active.length > 1) throw new Error(`signing keys: ${active.length} access-token keys are active, expected at most one`)
+  for (const algorithm of SIGNING_ALGORITHMS) {
+    const signers = keys.filter((k) => k.status === 'active' && k.purpose === 'id_token' && k.algorithm === algorithm)
+    if (signers.length > 1) throw new Error(`signing keys: ${signers.length} ${algorithm} id_token keys are active, expected at most one`)
+  }
   return keySet(active[0] ?? null, keys)
 }

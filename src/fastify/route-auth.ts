@@ -73,9 +73,11 @@ function isGuard(hook: unknown): boolean {
 
 /**
  * Applies a route's declaration to its options, in place (Fastify's onRoute contract): the guard
- * goes first among its onRequest hooks and `schema.security` lists the same scopes.
+ * goes first among its onRequest hooks and `schema.security` lists the same scopes under each
+ * scheme, one alternative per scheme (the password flow, the authorization code flow): a token
+ * from either passes the same guard.
  */
-export function protectRoute(route: RouteOptions, schemeName: string, deps: AuthDeps): void {
+export function protectRoute(route: RouteOptions, schemeNames: readonly string[], deps: AuthDeps): void {
   const scopes = requiredScopes(route.config?.auth)
   if (scopes === null) return
   const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]
@@ -83,6 +85,7 @@ export function protectRoute(route: RouteOptions, schemeName: string, deps: Auth
   if (existing.some(isGuard)) return
   route.onRequest = [guardFor(scopes, deps), ...existing]
   // `security` is an OpenAPI keyword Fastify passes through untouched; @fastify/swagger reads it.
-  const schema: FastifySchema & { security: Record<string, string[]>[] } = { ...route.schema, security: [{ [schemeName]: scopes }] }
+  const security = schemeNames.map((name) => ({ [name]: [...scopes] }))
+  const schema: FastifySchema & { security: Record<string, string[]>[] } = { ...route.schema, security }
   route.schema = schema
 }

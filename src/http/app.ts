@@ -11,7 +11,11 @@ import { PrometheusMetrics, installRequestMetrics, type HashLoad } from './metri
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminClientRoutes } from './routes/admin-clients.js'
 import { adminUserRoutes } from './routes/admin-users.js'
-import { docsRoutes, registerOpenApi } from './routes/docs.js'
+import { authorizeRoutes } from './routes/authorize.js'
+import { OPENAPI_SECURITY, docsRoutes, registerOpenApi } from './routes/docs.js'
+import { demoRoutes } from './demo/demo-routes.js'
+import { pageAssetRoutes } from './pages/assets.js'
+import { endSessionRoutes } from './routes/end-session.js'
 import { healthRoutes } from './routes/health.js'
 import { itemRoutes } from './routes/items.js'
 import { metadataRoutes } from './routes/metadata.js'
@@ -21,7 +25,9 @@ import { revocationRoutes } from './routes/revocation.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { statusRoutes } from './routes/status.js'
 import { tokenRoutes } from './routes/token.js'
+import { userInfoRoutes } from './routes/userinfo.js'
 import { userRoutes } from './routes/users.js'
+import { serverIdTokens } from './id-tokens.js'
 import { installSecurityHeaders, withSecurityHeaders } from './security-headers.js'
 
 export interface BuildAppOptions extends Omit<AppDeps, 'metrics'> {
@@ -51,6 +57,7 @@ export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance>
   const metrics = given.metrics ?? (given.config.metrics ? new PrometheusMetrics() : noMetrics)
   // One brute-force store for every route when none is shared (see limits.ts).
   const options: BuildAppOptions & AppDeps = { ...given, metrics, throttle: given.throttle ?? memoryThrottle(given.clock) }
+  const withIdTokens = { ...options, idTokens: serverIdTokens(options) }
   const prometheus = given.config.metrics && metrics instanceof PrometheusMetrics ? metrics : null
   if (prometheus !== null && given.admission !== undefined) prometheus.watchHashAdmission(given.admission)
   const { config, store, tokens } = options
@@ -92,9 +99,13 @@ export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance>
   app.removeContentTypeParser('text/plain')
 
   await registerOpenApi(app, { title: 'Tessera', version })
-  await app.register(tesseraAuth, { tokens, users: store.users, revokedTokens: store.revokedTokens })
+  await app.register(tesseraAuth, { tokens, users: store.users, revokedTokens: store.revokedTokens, ...OPENAPI_SECURITY })
 
-  await app.register(tokenRoutes, options)
+  await app.register(tokenRoutes, withIdTokens)
+  await app.register(authorizeRoutes, options)
+  await app.register(endSessionRoutes, withIdTokens)
+  await app.register(pageAssetRoutes)                                // the hosted pages' stylesheet
+  await app.register(userInfoRoutes, options)
   await app.register(revocationRoutes, options)
   await app.register(sessionRoutes, options)
   await app.register(metadataRoutes, options)
@@ -108,6 +119,7 @@ export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance>
   if (prometheus !== null) await app.register(metricsRoutes, { metrics: prometheus, token: config.metricsToken })
   await app.register(jwksRoutes, options)
   await app.register(docsRoutes)
+  if (config.demo) await app.register(demoRoutes)                    // the /demo/ example app
 
   await app.ready()
   return app

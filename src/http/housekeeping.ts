@@ -1,15 +1,21 @@
 import type { Clock, Store } from '../core/index.js'
 
-/** How often expired refresh tokens, revoked-jti entries and old audit entries are deleted. */
+/** How often expired sessions, codes, revoked-jti entries and old audit entries are deleted. */
 export const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000
 
-const DAY_MS = 24 * 60 * 60 * 1000
+const HOUR_MS = 60 * 60 * 1000
+const DAY_MS = 24 * HOUR_MS
+
+/** The browser session's idle lifetime when none is given: config's default (TESSERA_SESSION_IDLE_HOURS). */
+export const DEFAULT_SESSION_IDLE_HOURS = 72
 
 export interface HousekeepingOptions {
   /** Between passes (default HOUSEKEEPING_INTERVAL_MS). */
   intervalMs?: number
   /** Audit entries older than this many days are deleted (TESSERA_AUDIT_RETENTION_DAYS); 0 or absent keeps them all. */
   auditRetentionDays?: number
+  /** Browser sessions unused for this many hours are deleted (TESSERA_SESSION_IDLE_HOURS; default 72). */
+  sessionIdleHours?: number
 }
 
 interface Log {
@@ -23,20 +29,28 @@ export interface Housekeeping {
   stop(): void
 }
 
+type HousekeptStores = Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit' | 'browserSessions' | 'authorizationCodes'>
+
 /**
  * Deletes what can no longer matter: refresh tokens past their absolute end (rotated ones are
  * kept until then, since presenting one is how reuse is detected), revoked access-token ids
- * past the token's own expiry, and audit entries past their retention. A failed pass is logged
- * and retried at the next one. The timer does not keep the process alive.
+ * past the token's own expiry, browser sessions past their absolute end or unused past the idle
+ * lifetime, authorization codes that neither an exchange nor a replay can use any more
+ * (AuthorizationCodeStore.deleteExpired), and audit entries past their retention. A failed pass
+ * is logged and retried at the next one. The timer does not keep the process alive.
  */
-export function startHousekeeping(store: Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit'>, clock: Clock, log: Log, options: HousekeepingOptions = {}): Housekeeping {
-  const { intervalMs = HOUSEKEEPING_INTERVAL_MS, auditRetentionDays = 0 } = options
+export function startHousekeeping(store: HousekeptStores, clock: Clock, log: Log, options: HousekeepingOptions = {}): Housekeeping {
+  const { intervalMs = HOUSEKEEPING_INTERVAL_MS, auditRetentionDays = 0, sessionIdleHours = DEFAULT_SESSION_IDLE_HOURS } = options
   async function run(): Promise<void> {
     try {
       const now = clock.now()
       const refreshTokens = await store.refreshTokens.deleteExpired(now)
       const revokedTokens = await store.revokedTokens.deleteExpired(now)
-      if (refreshTokens + revokedTokens > 0) log.info({ refreshTokens, revokedTokens }, 'deleted expired session records')
+      const browserSessions = await store.browserSessions.deleteExpired(now, now - sessionIdleHours * HOUR_MS)
+      const authorizationCodes = await store.authorizationCodes.deleteExpired(now)
+      if (refreshTokens + revokedTokens + browserSessions + authorizationCodes > 0) {
+        log.info({ refreshTokens, revokedTokens, browserSessions, authorizationCodes }, 'deleted expired session records')
+      }
       const auditEntries = auditRetentionDays > 0 ? await store.audit.deleteOlderThan(now - auditRetentionDays * DAY_MS) : 0
       if (auditEntries > 0) log.info({ auditEntries, auditRetentionDays }, 'deleted audit entries past their retention')
     } catch (err) {

@@ -33,6 +33,8 @@ export interface LoginAttempt {
   /** As typed: the log shows what was tried. Cut to a bounded length so a huge name cannot bloat the log. */
   username: string
   clientId?: string | null | undefined
+  /** Where the password was typed, when not at /token: the hosted sign-in page. */
+  via?: 'sign_in_page' | undefined
 }
 
 const USERNAME_LOGGED_MAX = 200
@@ -50,12 +52,13 @@ async function accountOf(users: LoginAuditDeps['users'], username: string): Prom
   }
 }
 
-export async function recordLoginSucceeded(request: FastifyRequest, deps: LoginAuditDeps, attempt: LoginAttempt, scope: string): Promise<void> {
+/** A successful login; `scope` is what /token granted (the sign-in page grants nothing by itself: it records `via`). */
+export async function recordLoginSucceeded(request: FastifyRequest, deps: LoginAuditDeps, attempt: LoginAttempt, scope = ''): Promise<void> {
   await recordAudit(deps.audit, request, 'login.succeeded', {
     userId: await accountOf(deps.users, attempt.username),
     username: attempt.username.slice(0, USERNAME_LOGGED_MAX),
     clientId: attempt.clientId ?? null,
-    details: { scope },
+    details: attempt.via === undefined ? { scope } : { via: attempt.via },
   }, deps.clock.now())
 }
 
@@ -71,6 +74,6 @@ export async function recordLoginFailed(request: FastifyRequest, deps: LoginAudi
     userId: await accountOf(deps.users, attempt.username),
     username: attempt.username.slice(0, USERNAME_LOGGED_MAX),
     clientId: attempt.clientId ?? null,
-    details: { reason },
+    details: attempt.via === undefined ? { reason } : { reason, via: attempt.via },
   }, deps.clock.now())
 }

@@ -25,7 +25,7 @@ const ITEM_KEY = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]+$'
 
 export const TokenForm = Type.Object({
   grant_type: Type.Optional(Type.String({
-    description: '`password` (absent means `password`), `refresh_token` or `client_credentials`. '
+    description: '`password` (absent means `password`), `authorization_code`, `refresh_token` or `client_credentials`. '
       + 'Only the password grant needs `username` and `password`.',
   })),
   username: Type.String(),
@@ -34,6 +34,12 @@ export const TokenForm = Type.Object({
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String({ format: 'password' })),
   refresh_token: Type.Optional(Type.String({ format: 'password', description: 'For `grant_type=refresh_token`.' })),
+  code: Type.Optional(Type.String({ format: 'password', description: 'For `grant_type=authorization_code`: the code from the redirect.' })),
+  redirect_uri: Type.Optional(Type.String({ description: 'For `grant_type=authorization_code`: the redirect_uri the code was sent to, exactly.' })),
+  code_verifier: Type.Optional(Type.String({ format: 'password', description: 'For `grant_type=authorization_code`: the PKCE verifier (RFC 7636).' })),
+  resource: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 10 })], {
+    description: 'RFC 8707: the resource server(s) the access token is for (repeatable); they become its `aud`.',
+  })),
 }, { title: 'Body_login_for_access_token_token_post' })
 export type TokenForm = Static<typeof TokenForm>
 
@@ -44,6 +50,7 @@ export const TokenResponse = Type.Object({
   expires_in: Type.Integer(),
   scope: Type.String(),
   refresh_token: Type.Optional(Type.String({ description: 'Opaque; exchanged at /token with grant_type=refresh_token, which returns a new one.' })),
+  id_token: Type.Optional(Type.String({ description: 'OpenID Connect: when `openid` was granted (code flow, and its refreshes).' })),
 }, { title: 'Token' })
 
 // ---- Users ----

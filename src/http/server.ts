@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis'
 import type { DestinationStream, Logger } from 'pino'
 import { postgresOptions, type Config } from '../config.js'
 import {
-  HashAdmission, createAccessTokens, createPasswordHasher, noMetrics, resolveSecretKey, seedDemo, systemClock, type Clock,
-  type SigningKeyRing,
+  DEFAULT_ID_TOKEN_ALGORITHM, HashAdmission, createAccessTokens, createPasswordHasher, ensureDemoClient, ensureDocsClient,
+  ensureIdTokenKey, noMetrics, resolveSecretKey, seedDemo, systemClock, type Clock, type SigningKeyRing,
 } from '../core/index.js'
 import { MemoryThrottleStore, RedisThrottleStore, openStore, type KeyChangeSubscription } from '../storage/index.js'
 import { buildApp } from './app.js'
@@ -62,10 +62,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const throttle = redis === null ? new MemoryThrottleStore({ clock }) : new RedisThrottleStore(redis, `${config.redisKeyPrefix}throttle:`)
     const secret = await resolveSecretKey(config.secretKey, store.settings)
     if (secret.generated) logger.info('generated a signing key and stored it in the database; tokens survive restarts')
+    // OIDC Core §15.1: an OpenID Provider signs id_tokens with RS256; the first start makes that key.
+    await ensureIdTokenKey(DEFAULT_ID_TOKEN_ALGORITHM, { keys: store.signingKeys, settings: store.settings, clock })
     signingKeys = await openServerSigningKeys(store.signingKeys, config, clock, logger)
+    await ensureDocsClient(store.clients, config.issuer)                        // /docs' code flow (Swagger UI, PKCE)
     keyChanges = await followKeyChanges(signingKeys, config, logger)            // with Redis: reload at once on `tessera keys`
     const tokens = createAccessTokens({
       secretKey: secret.key, issuer: config.issuer, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock, signingKeys,
+      // RFC 9068 §2.2: tokens for clients name their audience; the client-less password grant stays FastAPI-decodable.
+      audience: config.audience, audienceWithoutClient: false,
     })
     const metrics = config.metrics ? new PrometheusMetrics() : noMetrics
     const admission = new HashAdmission({
@@ -74,7 +79,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const hasher = createPasswordHasher({ admission })
     if (config.demo) {
       await seedDemo({ users: store.users, items: store.items, hasher })
-      logger.warn('demo mode: the tutorial users johndoe and alice exist with their published passwords')
+      await ensureDemoClient(store.clients, config.issuer)
+      logger.warn(`demo mode: the tutorial users johndoe and alice exist with their published passwords; the demo app is at ${config.issuer.replace(/\/+$/, '')}/demo/`)
     }
     const app = await buildApp({ config, store, tokens, hasher, clock, logger, signingKeys, metrics, admission, redis: redis ?? undefined, throttle })
     let url: string
@@ -85,7 +91,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       throw err
     }
     logger.info({ url }, `Tessera listening on ${url}`)
-    const housekeeping = startHousekeeping(store, clock, logger, { auditRetentionDays: config.auditRetentionDays }) // expired sessions, old audit
+    const housekeeping = startHousekeeping(store, clock, logger, { auditRetentionDays: config.auditRetentionDays, sessionIdleHours: config.sessionIdleHours }) // expired sessions, codes, old audit
     const keys = signingKeys
     const shared = redis
     const following = keyChanges

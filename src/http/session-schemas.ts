@@ -38,6 +38,7 @@ export const IntrospectionResponse = Type.Object({
   username: Type.Optional(Type.String()),
   scope: Type.Optional(Type.String()),
   client_id: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'The resource server(s) the access token is for.' })),
   exp: Type.Optional(Type.Integer()),
   iat: Type.Optional(Type.Integer()),
   token_type: Type.Optional(Type.String({ description: '`Bearer` for an access token, `refresh_token` for a refresh token.' })),
@@ -50,17 +51,30 @@ export const PasswordChange = Type.Object({
 }, { title: 'PasswordChange' })
 export type PasswordChange = Static<typeof PasswordChange>
 
-/** RFC 8414 §2: the fields Tessera has something to say about. */
+/** RFC 8414 §2 and OpenID Connect Discovery 1.0 §3: the fields Tessera has something to say about. */
 export const ServerMetadata = Type.Object({
   issuer: Type.String(),
+  authorization_endpoint: Type.String(),
   token_endpoint: Type.String(),
+  userinfo_endpoint: Type.String(),
+  jwks_uri: Type.String(),
   revocation_endpoint: Type.String(),
   introspection_endpoint: Type.String(),
-  jwks_uri: Type.String(),
-  grant_types_supported: Type.Array(Type.String()),
+  end_session_endpoint: Type.String(),
   scopes_supported: Type.Array(Type.String()),
   response_types_supported: Type.Array(Type.String()),
+  response_modes_supported: Type.Array(Type.String()),
+  grant_types_supported: Type.Array(Type.String()),
+  subject_types_supported: Type.Array(Type.String()),
+  id_token_signing_alg_values_supported: Type.Array(Type.String()),
   token_endpoint_auth_methods_supported: Type.Array(Type.String()),
   revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
   introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  code_challenge_methods_supported: Type.Array(Type.String()),
+  claims_supported: Type.Array(Type.String()),
+  prompt_values_supported: Type.Array(Type.String()),
+  authorization_response_iss_parameter_supported: Type.Boolean(),
+  claims_parameter_supported: Type.Boolean(),
+  request_parameter_supported: Type.Boolean(),
+  request_uri_parameter_supported: Type.Boolean(),
 }, { title: 'AuthorizationServerMetadata' })

@@ -1,11 +1,16 @@
 import type { Selectable } from 'kysely'
 import { Conflict } from '../core/errors.js'
-import type { ClientRecord, ClientStore, ClientType } from '../core/ports.js'
+import type { ClientChanges, ClientRecord, ClientStore, ClientType, SigningAlgorithm } from '../core/ports.js'
 import { formatScope, parseScope } from '../core/scopes.js'
+import { DEFAULT_ID_TOKEN_ALGORITHM, isSigningAlgorithm } from '../core/signing-keys.js'
 import type { Backend } from './backend.js'
 import type { ClientsTable } from './schema.js'
+import { formatUriList, parseUriList } from './uri-list.js'
 
-const CLIENT_COLUMNS = ['id', 'name', 'type', 'secret_hash', 'grant_types', 'scopes', 'created_at'] as const satisfies readonly (keyof ClientsTable)[]
+const CLIENT_COLUMNS = [
+  'id', 'name', 'type', 'secret_hash', 'grant_types', 'scopes', 'created_at',
+  'redirect_uris', 'post_logout_redirect_uris', 'first_party', 'id_token_signed_response_alg', 'resources',
+] as const satisfies readonly (keyof ClientsTable)[]
 
 type ClientRow = Selectable<ClientsTable>
 
@@ -20,6 +25,27 @@ function toClientRecord(row: ClientRow): ClientRecord {
     grantTypes: parseScope(row.grant_types),
     scopes: parseScope(row.scopes),
     createdAt: Number(row.created_at),
+    redirectUris: parseUriList(row.redirect_uris),
+    postLogoutRedirectUris: parseUriList(row.post_logout_redirect_uris),
+    firstParty: row.first_party !== 0,
+    // OIDC's default for an algorithm this version does not sign with (a hand-edited row).
+    idTokenSignedResponseAlg: (isSigningAlgorithm(row.id_token_signed_response_alg) ? row.id_token_signed_response_alg : DEFAULT_ID_TOKEN_ALGORITHM) satisfies SigningAlgorithm,
+    resources: parseUriList(row.resources),
+  }
+}
+
+/** The columns `changes` names, and only those. */
+function changedColumns(changes: ClientChanges) {
+  return {
+    ...(changes.name === undefined ? {} : { name: changes.name }),
+    ...(changes.grantTypes === undefined ? {} : { grant_types: formatScope([...new Set(changes.grantTypes)]) }),
+    ...(changes.scopes === undefined ? {} : { scopes: formatScope([...new Set(changes.scopes)]) }),
+    ...(changes.secretHash === undefined ? {} : { secret_hash: changes.secretHash }),
+    ...(changes.redirectUris === undefined ? {} : { redirect_uris: formatUriList(changes.redirectUris) }),
+    ...(changes.postLogoutRedirectUris === undefined ? {} : { post_logout_redirect_uris: formatUriList(changes.postLogoutRedirectUris) }),
+    ...(changes.firstParty === undefined ? {} : { first_party: changes.firstParty ? 1 : 0 }),
+    ...(changes.idTokenSignedResponseAlg === undefined ? {} : { id_token_signed_response_alg: changes.idTokenSignedResponseAlg }),
+    ...(changes.resources === undefined ? {} : { resources: formatUriList(changes.resources) }),
   }
 }
 
@@ -47,6 +73,11 @@ export function createClientStore(backend: Backend, clock: { now(): number }): C
             grant_types: formatScope([...new Set(client.grantTypes)]),
             scopes: formatScope([...new Set(client.scopes)]),
             created_at: clock.now(),
+            redirect_uris: formatUriList(client.redirectUris ?? []),
+            post_logout_redirect_uris: formatUriList(client.postLogoutRedirectUris ?? []),
+            first_party: client.firstParty === true ? 1 : 0,
+            id_token_signed_response_alg: client.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALGORITHM,
+            resources: formatUriList(client.resources ?? []),
           })
           .returning(CLIENT_COLUMNS)
           .executeTakeFirstOrThrow()
@@ -63,12 +94,8 @@ export function createClientStore(backend: Backend, clock: { now(): number }): C
     },
 
     async update(id, changes) {
-      const columns = {
-        ...(changes.name === undefined ? {} : { name: changes.name }),
-        ...(changes.grantTypes === undefined ? {} : { grant_types: formatScope([...new Set(changes.grantTypes)]) }),
-        ...(changes.scopes === undefined ? {} : { scopes: formatScope([...new Set(changes.scopes)]) }),
-        ...(changes.secretHash === undefined ? {} : { secret_hash: changes.secretHash }),
-      }
+      if (backend.representable?.(id) === false) return null
+      const columns = changedColumns(changes)
       // Nothing to change still answers whether the client exists.
       if (Object.keys(columns).length === 0) return findById(id)
       const row = await db.updateTable('clients').set(columns).where('id', '=', id).returning(CLIENT_COLUMNS).executeTakeFirst()
@@ -76,7 +103,8 @@ export function createClientStore(backend: Backend, clock: { now(): number }): C
     },
 
     async delete(id) {
-      // Its refresh tokens go with it (ON DELETE CASCADE on refresh_tokens.client_id).
+      if (backend.representable?.(id) === false) return false
+      // Its refresh tokens, codes and consents go with it (ON DELETE CASCADE on their client_id).
       const result = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
       return result.numDeletedRows > 0n
     },

@@ -2,8 +2,11 @@ import { sql } from 'kysely'
 import { systemClock, type Clock } from '../core/clock.js'
 import type { Store } from '../core/ports.js'
 import { createAuditStore } from './audit-store.js'
+import { createAuthorizationCodeStore } from './authorization-code-store.js'
 import type { Backend } from './backend.js'
+import { createBrowserSessionStore } from './browser-session-store.js'
 import { createClientStore } from './client-store.js'
+import { createConsentStore } from './consent-store.js'
 import type { PostgresOptions } from './postgres.js'
 import { createItemStore } from './item-store.js'
 import { applyMigrations, assertMigrated } from './migrate.js'
@@ -70,6 +73,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     clients: createClientStore(backend, clock),
     audit: createAuditStore(backend),
     signingKeys: createSigningKeyStore(backend),
+    browserSessions: createBrowserSessionStore(backend),
+    authorizationCodes: createAuthorizationCodeStore(backend),
+    consents: createConsentStore(backend),
     async ping() {
       await sql`select 1`.execute(backend.db)
     },

@@ -3,10 +3,11 @@ import type { NewRefreshToken, RefreshTokenRecord, RefreshTokenStore } from '../
 import { formatScope, parseScope } from '../core/scopes.js'
 import type { Backend } from './backend.js'
 import type { RefreshTokensTable } from './schema.js'
+import { formatUriList, parseUriList } from './uri-list.js'
 
 const REFRESH_TOKEN_COLUMNS = [
   'id', 'family_id', 'token_hash', 'user_id', 'client_id', 'scopes', 'created_at', 'expires_at', 'idle_expires_at',
-  'rotated_at', 'revoked_at',
+  'rotated_at', 'revoked_at', 'auth_time', 'audience', 'browser_session_id',
 ] as const satisfies readonly (keyof RefreshTokensTable)[]
 
 type RefreshTokenRow = Selectable<RefreshTokensTable>
@@ -29,6 +30,9 @@ function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
     idleExpiresAt: Number(row.idle_expires_at),
     rotatedAt: epoch(row.rotated_at),
     revokedAt: epoch(row.revoked_at),
+    authTime: epoch(row.auth_time),
+    audience: parseUriList(row.audience),
+    browserSessionId: row.browser_session_id,
   }
 }
 
@@ -45,6 +49,10 @@ function toRow(token: NewRefreshToken): RefreshTokenRow {
     idle_expires_at: token.idleExpiresAt,
     rotated_at: null,
     revoked_at: null,
+    // Absent for password-grant families (NewRefreshToken): no sign-in time, the default audience.
+    auth_time: token.authTime ?? null,
+    audience: formatUriList(token.audience ?? []),
+    browser_session_id: token.browserSessionId ?? null,
   }
 }
 
@@ -102,6 +110,29 @@ export function createRefreshTokenStore(backend: Backend): RefreshTokenStore {
         .where('revoked_at', 'is', null)
         .executeTakeFirst()
       return Number(result.numUpdatedRows)
+    },
+
+    async revokeAllForBrowserSession(browserSessionId, now) {
+      if (backend.representable?.(browserSessionId) === false) return 0 // no stored id can hold it
+      const families = (qb: typeof db) =>
+        qb.selectFrom('refresh_tokens').select('family_id').where('browser_session_id', '=', browserSessionId)
+      return db.transaction().execute(async (trx) => {
+        // Whole families, each locked as revokeFamily locks it, so a rotation racing the sign-out
+        // commits first (and its new token is revoked here) or finds its token revoked. In family
+        // order, so two sign-outs sharing families cannot deadlock. Without lockFamily (SQLite's
+        // single writer) the one UPDATE below is the transaction's only statement.
+        if (backend.lockFamily !== undefined) {
+          const rows = await families(trx).distinct().orderBy('family_id').execute()
+          for (const { family_id } of rows) await backend.lockFamily(trx, family_id)
+        }
+        const result = await trx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: now })
+          .where('family_id', 'in', families(trx))
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst()
+        return Number(result.numUpdatedRows)
+      })
     },
 
     async deleteExpired(now) {

@@ -14,6 +14,9 @@ export interface Database {
   revoked_tokens: RevokedTokensTable
   audit_log: AuditLogTable
   signing_keys: SigningKeysTable
+  browser_sessions: BrowserSessionsTable
+  authorization_codes: AuthorizationCodesTable
+  consents: ConsentsTable
 }
 
 export interface UsersTable {
@@ -63,7 +66,10 @@ export interface AuditLogTable {
   details: string
 }
 
-/** Registered OAuth clients (RFC 6749 §2). Lists are space-separated; times epoch ms. */
+/**
+ * Registered OAuth clients (RFC 6749 §2). Grant types and scopes are space-separated, lists of
+ * URIs JSON arrays (uri-list.ts); times epoch ms.
+ */
 export interface ClientsTable {
   id: string
   name: string
@@ -74,6 +80,13 @@ export interface ClientsTable {
   grant_types: string
   scopes: string
   created_at: number
+  redirect_uris: string
+  post_logout_redirect_uris: string
+  /** 0 or 1. */
+  first_party: number
+  /** 'EdDSA' | 'ES256' | 'RS256'. */
+  id_token_signed_response_alg: string
+  resources: string
 }
 
 /** Refresh tokens by SHA-256 hex only; epoch-ms times (see RefreshTokenRecord). */
@@ -89,6 +102,11 @@ export interface RefreshTokensTable {
   idle_expires_at: number
   rotated_at: number | null
   revoked_at: number | null
+  /** Epoch seconds (OIDC auth_time); null for password-grant families. */
+  auth_time: number | null
+  /** JSON array of RFC 8707 resource URIs; '[]' is the default audience. */
+  audience: string
+  browser_session_id: string | null
 }
 
 /** Access tokens revoked by `jti` (RFC 7009), kept until they would have expired (epoch ms). */
@@ -110,6 +128,56 @@ export interface SigningKeysTable {
   status: string
   /** Epoch milliseconds. */
   created_at: number
+  /** 'access_token' | 'id_token'. */
+  purpose: string
+}
+
+/** Browser sessions behind the sign-in cookie (see BrowserSessionRecord): the cookie only as SHA-256 hex. */
+export interface BrowserSessionsTable {
+  id: string
+  token_hash: string
+  user_id: string
+  authenticated_at: number
+  /** Space-separated RFC 8176 methods. */
+  amr: string
+  created_at: number
+  last_seen_at: number
+  expires_at: number
+  ip: string | null
+  user_agent: string | null
+}
+
+/** Authorization codes by SHA-256 hex only (see AuthorizationCodeRecord); epoch-ms times, auth_time in seconds. */
+export interface AuthorizationCodesTable {
+  id: string
+  code_hash: string
+  client_id: string
+  user_id: string
+  redirect_uri: string
+  scopes: string
+  code_challenge: string
+  nonce: string | null
+  /** JSON array of RFC 8707 resource URIs. */
+  audience: string
+  auth_time: number
+  amr: string
+  browser_session_id: string | null
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
+  family_id: string | null
+  access_token_jti: string | null
+  access_token_expires_at: number | null
+  replayed_at: number | null
+}
+
+/** Remembered consent, one row per user + client (the primary key). */
+export interface ConsentsTable {
+  user_id: string
+  client_id: string
+  scopes: string
+  created_at: number
+  updated_at: number
 }
 
 export type UserRow = Selectable<UsersTable>

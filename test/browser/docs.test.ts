@@ -162,18 +162,20 @@ async function walkThrough(browser: Browser, base: string, serverOutput: () => s
     // Authorize: the OAuth2 password flow posts username/password to the tokenUrl.
     await page.locator('.auth-wrapper button.authorize').click()
     const dialog = page.locator('.modal-ux')
+    // The dialog offers two schemes (password, and the code flow of issue 9): this is the password one.
+    const password = dialog.locator('.auth-container').filter({ hasText: 'OAuth2PasswordBearer' })
     await dialog.locator('#oauth_username').fill('johndoe')
     await dialog.locator('#oauth_password').fill('secret')
-    const me = dialog.locator('input[type="checkbox"][data-value="me"]')
+    const me = password.locator('input[type="checkbox"][data-value="me"]')
     if ((await me.count()) > 0 && !(await me.isChecked())) {
       // Swagger UI hides the input behind its label.
       await dialog.locator(`label[for="${await me.getAttribute('id')}"]`).click()
     }
-    await dialog.locator('.auth-btn-wrapper button.authorize', { hasText: 'Authorize' }).click()
-    await dialog.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).waitFor().catch(async () => {
+    await password.locator('.auth-btn-wrapper button.authorize', { hasText: 'Authorize' }).click()
+    await password.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).waitFor().catch(async () => {
       throw new Error(`Authorize did not succeed; the dialog says:\n${await dialog.innerText().catch(() => '?')}`)
     })
-    await dialog.locator('button.btn-done').click()
+    await password.locator('button.btn-done').click()
     await dialog.waitFor({ state: 'detached' })
 
     const usersMe = operation(page, 'get', '/users/me')
@@ -188,9 +190,9 @@ async function walkThrough(browser: Browser, base: string, serverOutput: () => s
 
     // Logout in the same dialog, then the same request carries no token.
     await page.locator('.auth-wrapper button.authorize').click()
-    await dialog.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).click()
+    await password.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).click()
     await dialog.locator('#oauth_username').waitFor()
-    await dialog.locator('button.btn-done').click()
+    await password.locator('button.btn-done').click()
     await dialog.waitFor({ state: 'detached' })
 
     await usersMe.locator('button.btn-clear').click()

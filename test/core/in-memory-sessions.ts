@@ -1,7 +1,15 @@
 import { Conflict } from '../../src/core/errors.js'
-import type { ClientRecord, ClientStore, RefreshTokenRecord, RefreshTokenStore } from '../../src/core/ports.js'
+import type { ClientRecord, ClientStore, NewClient, NewRefreshToken, RefreshTokenRecord, RefreshTokenStore } from '../../src/core/ports.js'
 
 // Fakes for core unit tests only: the real stores prove themselves in test/storage/contract-sessions.ts.
+
+/** A new token as the SQL stores keep it: OIDC fields defaulted, lists copied. */
+function stored(token: NewRefreshToken): RefreshTokenRecord {
+  return {
+    ...token, scopes: [...token.scopes], rotatedAt: null, revokedAt: null,
+    authTime: token.authTime ?? null, audience: [...(token.audience ?? [])], browserSessionId: token.browserSessionId ?? null,
+  }
+}
 
 export function inMemoryRefreshTokens(): RefreshTokenStore & { records: Map<string, RefreshTokenRecord> } {
   const records = new Map<string, RefreshTokenRecord>()
@@ -15,7 +23,7 @@ export function inMemoryRefreshTokens(): RefreshTokenStore & { records: Map<stri
   return {
     records,
     async create(token) {
-      const record = { ...token, scopes: [...token.scopes], rotatedAt: null, revokedAt: null }
+      const record = stored(token)
       records.set(record.id, record)
       return record
     },
@@ -24,17 +32,35 @@ export function inMemoryRefreshTokens(): RefreshTokenStore & { records: Map<stri
       const old = records.get(oldId)
       if (old === undefined || old.rotatedAt !== null || old.revokedAt !== null) return null
       records.set(oldId, { ...old, rotatedAt: now })
-      const record = { ...next, scopes: [...next.scopes], rotatedAt: null, revokedAt: null }
+      const record = stored(next)
       records.set(record.id, record)
       return record
     },
     async revokeFamily(familyId, now) { return revokeWhere((r) => r.familyId === familyId, now) },
     async revokeAllForUser(userId, now) { return revokeWhere((r) => r.userId === userId, now) },
+    async revokeAllForBrowserSession(browserSessionId, now) {
+      // Whole families started from the session, as the SQL store revokes them.
+      const families = new Set([...records.values()].filter((r) => r.browserSessionId === browserSessionId).map((r) => r.familyId))
+      return revokeWhere((r) => families.has(r.familyId), now)
+    },
     async deleteExpired(now) {
       let count = 0
       for (const [id, r] of records) if (r.expiresAt < now) { records.delete(id); count += 1 }
       return count
     },
+  }
+}
+
+/** A new client with create()'s defaults for the sign-in fields, as the SQL store stores it. */
+function registered(client: NewClient): ClientRecord {
+  return {
+    ...client,
+    createdAt: 0,
+    redirectUris: [...(client.redirectUris ?? [])],
+    postLogoutRedirectUris: [...(client.postLogoutRedirectUris ?? [])],
+    firstParty: client.firstParty ?? false,
+    idTokenSignedResponseAlg: client.idTokenSignedResponseAlg ?? 'RS256',
+    resources: [...(client.resources ?? [])],
   }
 }
 
@@ -45,7 +71,7 @@ export function inMemoryClients(initial: ClientRecord[] = []): ClientStore & { r
     async findById(id) { return records.get(id) ?? null },
     async create(client) {
       if (records.has(client.id)) throw new Conflict('Client already exists')
-      const record = { ...client, createdAt: 0 }
+      const record = registered(client)
       records.set(client.id, record)
       return record
     },

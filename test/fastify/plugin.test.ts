@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createAccessTokens, fixedClock, type AccessTokens, type Store, type UserRecord } from 'tessera'
-import { currentUser, tesseraAuth, withOAuth2PasswordSecurity } from 'tessera/fastify'
+import { currentUser, tesseraAuth, withOAuth2PasswordSecurity, type SecuritySchemeOptions } from 'tessera/fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from 'tessera/storage'
 
@@ -18,12 +18,13 @@ let app: FastifyInstance
 let active: UserRecord
 let disabled: UserRecord
 
-async function foreignApp(options: { securityScheme?: string; tokenUrl?: string } = {}): Promise<FastifyInstance> {
+async function foreignApp(options: SecuritySchemeOptions = {}): Promise<FastifyInstance> {
   const instance = Fastify()
   await instance.register(tesseraAuth, { tokens, users: store.users, ...options })
+  // The same options declare the schemes the plugin's security entries name.
   await instance.register(swagger, withOAuth2PasswordSecurity({
     openapi: { openapi: '3.1.0', info: { title: 'Foreign', version: '1.0.0' } },
-  }, { securityScheme: instance.tesseraAuth.securityScheme, ...(options.tokenUrl ? { tokenUrl: options.tokenUrl } : {}) }))
+  }, options))
 
   instance.get('/public', async () => ({ open: true }))
   instance.get('/ping', { config: { auth: true } }, async (request) => ({ sub: request.auth?.sub, scope: request.auth?.scope }))
@@ -134,6 +135,9 @@ describe('the OpenAPI entries derived from config.auth', () => {
     expect(doc.paths['/ping'].get.security).toEqual([{ OAuth2PasswordBearer: [] }])
     expect(doc.paths['/public'].get.security).toBeUndefined()
     expect(doc.paths['/misused'].get.security).toBeUndefined()
+    // Without `authorizationCode`, nothing of the code flow: library users see no change.
+    expect(app.tesseraAuth.authorizationCodeScheme).toBeNull()
+    expect(app.tesseraAuth.authorizationCodeSchemes).toEqual({})
   })
 
   it('uses the scheme name and token URL it is given', async () => {
@@ -146,6 +150,83 @@ describe('the OpenAPI entries derived from config.auth', () => {
       expect(doc.paths['/profile'].get.security).toEqual([{ TesseraLogin: ['me'] }])
     } finally {
       await custom.close()
+    }
+  })
+
+  it('with authorizationCode, declares FastAPI\'s OAuth2AuthorizationCodeBearer too, and lists both on every protected operation', async () => {
+    const withCode = await foreignApp({ authorizationCode: { authorizationUrl: 'https://id.example/authorize' } })
+    try {
+      const doc = withCode.swagger() as Record<string, any>
+      const apiScopes = {
+        me: 'Read information about the current user', items: 'Read items',
+        'users:read': 'Read and search user accounts', 'users:write': 'Create, change and delete user accounts',
+      }
+      // FastAPI's key order: the password scheme first, then scopes, authorizationUrl, tokenUrl.
+      expect(JSON.stringify(doc.components.securitySchemes)).toBe(JSON.stringify({
+        OAuth2PasswordBearer: { type: 'oauth2', flows: { password: { scopes: apiScopes, tokenUrl: 'token' } } },
+        OAuth2AuthorizationCodeBearer: {
+          type: 'oauth2',
+          flows: {
+            authorizationCode: {
+              scopes: {
+                ...apiScopes, openid: 'Sign you in with your account', profile: 'See your name and username',
+                email: 'See your email address', offline_access: 'Stay signed in when you are away (a refresh token)',
+              },
+              authorizationUrl: 'https://id.example/authorize',
+              tokenUrl: 'token',
+            },
+          },
+        },
+      }))
+      expect(doc.paths['/profile'].get.security).toEqual([{ OAuth2PasswordBearer: ['me'] }, { OAuth2AuthorizationCodeBearer: ['me'] }])
+      expect(doc.paths['/notes'].post.security).toEqual([{ OAuth2PasswordBearer: ['items', 'me'] }, { OAuth2AuthorizationCodeBearer: ['items', 'me'] }])
+      expect(doc.paths['/ping'].get.security).toEqual([{ OAuth2PasswordBearer: [] }, { OAuth2AuthorizationCodeBearer: [] }])
+      expect(doc.paths['/public'].get.security).toBeUndefined()
+      expect(withCode.tesseraAuth.authorizationCodeScheme).toBe('OAuth2AuthorizationCodeBearer')
+      expect(withCode.tesseraAuth.authorizationCodeSchemes).toEqual({ OAuth2AuthorizationCodeBearer: doc.components.securitySchemes.OAuth2AuthorizationCodeBearer })
+      // The guard is the same one: a token answers as before, whichever flow it came from.
+      expect((await withCode.inject({ method: 'GET', url: '/profile', headers: bearer(active, ['me']) })).json()).toEqual({ username: 'active' })
+      expect((await withCode.inject({ method: 'GET', url: '/profile' })).statusCode).toBe(401)
+    } finally {
+      await withCode.close()
+    }
+  })
+
+  it('uses the code scheme\'s name, URLs and scopes it is given; its token URL defaults to the password scheme\'s', async () => {
+    const custom = await foreignApp({
+      securityScheme: 'TesseraLogin', tokenUrl: '/auth/token', scopes: { read: 'Read things' },
+      authorizationCode: { securityScheme: 'TesseraSignIn', authorizationUrl: '/auth/authorize' },
+    })
+    try {
+      const doc = custom.swagger() as Record<string, any>
+      expect(Object.keys(doc.components.securitySchemes)).toEqual(['TesseraLogin', 'TesseraSignIn'])
+      expect(doc.components.securitySchemes.TesseraSignIn.flows.authorizationCode).toEqual({
+        scopes: {
+          read: 'Read things', openid: 'Sign you in with your account', profile: 'See your name and username',
+          email: 'See your email address', offline_access: 'Stay signed in when you are away (a refresh token)',
+        },
+        authorizationUrl: '/auth/authorize',
+        tokenUrl: '/auth/token',
+      })
+      expect(doc.paths['/profile'].get.security).toEqual([{ TesseraLogin: ['me'] }, { TesseraSignIn: ['me'] }])
+    } finally {
+      await custom.close()
+    }
+    const explicit = await foreignApp({ authorizationCode: { authorizationUrl: 'authorize', tokenUrl: 'oauth/token', scopes: { openid: 'Who you are' } } })
+    try {
+      expect((explicit.swagger() as Record<string, any>).components.securitySchemes.OAuth2AuthorizationCodeBearer.flows.authorizationCode)
+        .toEqual({ scopes: { openid: 'Who you are' }, authorizationUrl: 'authorize', tokenUrl: 'oauth/token' })
+    } finally {
+      await explicit.close()
+    }
+  })
+
+  it('refuses a code scheme without an authorization URL, or named like the password scheme, at registration', async () => {
+    for (const authorizationCode of [{ authorizationUrl: '' }, { authorizationUrl: 'authorize', securityScheme: 'OAuth2PasswordBearer' }]) {
+      const instance = Fastify()
+      await expect(instance.register(tesseraAuth, { tokens, users: store.users, authorizationCode })).rejects.toThrow(TypeError)
+      await instance.close()
+      expect(() => withOAuth2PasswordSecurity({}, { authorizationCode })).toThrow(TypeError)
     }
   })
 })

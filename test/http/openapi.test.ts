@@ -1,5 +1,8 @@
+import { Script } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestServer, type TestServer } from './test-server.js'
+import { ensureDocsClient } from '../../src/core/index.js'
+import { docsRequestInterceptor } from '../../src/http/routes/docs.js'
+import { ISSUER, startTestServer, type TestServer } from './test-server.js'
 
 // SPEC.md "OpenAPI and interactive docs".
 let server: TestServer
@@ -12,47 +15,59 @@ beforeAll(async () => {
 afterAll(async () => { await server.close() })
 
 describe('GET /openapi.json', () => {
-  it('is OpenAPI 3.1 with FastAPI\'s OAuth2PasswordBearer scheme, exactly', async () => {
+  it('is OpenAPI 3.1 with FastAPI\'s OAuth2PasswordBearer and OAuth2AuthorizationCodeBearer schemes, exactly', async () => {
     const res = await server.app.inject({ method: 'GET', url: '/openapi.json' })
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(doc.openapi).toBe('3.1.0')
     expect(doc.info).toMatchObject({ title: 'Tessera', version: '0.1.0' })
+    const apiScopes = '"me":"Read information about the current user","items":"Read items",'
+      + '"users:read":"Read and search user accounts","users:write":"Create, change and delete user accounts"'
+    // The password scheme is byte for byte what it was before the code flow (FastAPI's), then
+    // FastAPI's OAuth2AuthorizationCodeBearer(authorizationUrl="authorize", tokenUrl="token").
     expect(JSON.stringify(doc.components.securitySchemes)).toBe(
-      '{"OAuth2PasswordBearer":{"type":"oauth2","flows":{"password":{"scopes":{"me":"Read information about the current user","items":"Read items",'
-        + '"users:read":"Read and search user accounts","users:write":"Create, change and delete user accounts"},"tokenUrl":"token"}}}}',
+      `{"OAuth2PasswordBearer":{"type":"oauth2","flows":{"password":{"scopes":{${apiScopes}},"tokenUrl":"token"}}},`
+        + `"OAuth2AuthorizationCodeBearer":{"type":"oauth2","flows":{"authorizationCode":{"scopes":{${apiScopes},`
+        + '"openid":"Sign you in with your account","profile":"See your name and username","email":"See your email address",'
+        + '"offline_access":"Stay signed in when you are away (a refresh token)"},"authorizationUrl":"authorize","tokenUrl":"token"}}}}',
     )
   })
 
   it('lists the API and not the docs routes, with no HEAD twins', () => {
+    // The hosted pages (POST /signin, GET and POST /consent) and their assets are for browsers, not in the document.
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/admin/audit', '/admin/clients', '/admin/clients/{id}',
-      '/admin/clients/{id}/secret', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/password',
-      '/healthz', '/introspect', '/logout', '/readyz', '/revoke', '/status', '/token',
-      '/users', '/users/me', '/users/me/items', '/users/me/password',
+      '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/admin/audit',
+      '/admin/clients', '/admin/clients/{id}', '/admin/clients/{id}/secret', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/password',
+      '/authorize', '/end-session', '/healthz', '/introspect', '/logout', '/readyz', '/revoke', '/status', '/token',
+      '/userinfo', '/users', '/users/me', '/users/me/items', '/users/me/password',
     ])
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`))
     expect(operations.sort()).toEqual([
       'DELETE /admin/clients/{id}', 'DELETE /admin/users/{id}', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server',
-      'GET /admin/audit', 'GET /admin/clients', 'GET /admin/users', 'GET /admin/users/{id}', 'GET /healthz',
-      'GET /readyz', 'GET /status', 'GET /users/me', 'GET /users/me/items',
-      'PATCH /admin/users/{id}', 'POST /admin/clients', 'POST /admin/clients/{id}/secret', 'POST /admin/users',
-      'POST /admin/users/{id}/password', 'POST /introspect', 'POST /logout', 'POST /revoke', 'POST /token', 'POST /users',
-      'POST /users/me/items', 'POST /users/me/password',
+      'GET /.well-known/openid-configuration', 'GET /admin/audit', 'GET /admin/clients', 'GET /admin/users', 'GET /admin/users/{id}',
+      'GET /authorize', 'GET /end-session', 'GET /healthz', 'GET /readyz', 'GET /status', 'GET /userinfo', 'GET /users/me', 'GET /users/me/items',
+      'PATCH /admin/clients/{id}', 'PATCH /admin/users/{id}', 'POST /admin/clients', 'POST /admin/clients/{id}/secret', 'POST /admin/users',
+      'POST /admin/users/{id}/password', 'POST /end-session', 'POST /introspect', 'POST /logout', 'POST /revoke', 'POST /token',
+      'POST /userinfo', 'POST /users', 'POST /users/me/items', 'POST /users/me/password',
     ])
   })
 
-  it('gives each protected operation its security from config.auth, /status with []', () => {
-    expect(doc.paths['/users/me'].get.security).toEqual([{ OAuth2PasswordBearer: ['me'] }])
-    expect(doc.paths['/users/me/items'].get.security).toEqual([{ OAuth2PasswordBearer: ['items', 'me'] }])
-    expect(doc.paths['/users/me/items'].post.security).toEqual([{ OAuth2PasswordBearer: ['items', 'me'] }])
-    expect(doc.paths['/status'].get.security).toEqual([{ OAuth2PasswordBearer: [] }])
+  /** Both ways in, each an alternative with the same scopes (OpenAPI 3.1 §4.8.30: either one satisfies the operation). */
+  const either = (scopes: string[]) => [{ OAuth2PasswordBearer: scopes }, { OAuth2AuthorizationCodeBearer: scopes }]
+
+  it('gives each protected operation its security from config.auth, both flows, /status with []', () => {
+    expect(doc.paths['/users/me'].get.security).toEqual(either(['me']))
+    expect(doc.paths['/users/me/items'].get.security).toEqual(either(['items', 'me']))
+    expect(doc.paths['/users/me/items'].post.security).toEqual(either(['items', 'me']))
+    expect(doc.paths['/status'].get.security).toEqual(either([]))
     expect(doc.paths['/token'].post.security).toBeUndefined()
-    expect(doc.paths['/logout'].post.security).toEqual([{ OAuth2PasswordBearer: [] }])
-    expect(doc.paths['/users/me/password'].post.security).toEqual([{ OAuth2PasswordBearer: ['me'] }])
+    expect(doc.paths['/logout'].post.security).toEqual(either([]))
+    expect(doc.paths['/users/me/password'].post.security).toEqual(either(['me']))
     // Client-authenticated or public: no bearer token.
     for (const path of ['/revoke', '/introspect']) expect(doc.paths[path].post.security).toBeUndefined()
-    expect(doc.paths['/.well-known/oauth-authorization-server'].get.security).toBeUndefined()
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/authorize', '/end-session']) {
+      expect(doc.paths[path].get.security, path).toBeUndefined()
+    }
     expect(doc.paths['/users'].post.security).toBeUndefined()
     expect(doc.paths['/healthz'].get.security).toBeUndefined()
     expect(doc.security).toBeUndefined()
@@ -61,13 +76,13 @@ describe('GET /openapi.json', () => {
   it('gives the admin API its scopes from the same declarations: users:read to read, users:write to change', () => {
     const security = (path: string, method: string) => doc.paths[path][method].security
     for (const [path, method] of [['/admin/users', 'get'], ['/admin/users/{id}', 'get'], ['/admin/clients', 'get'], ['/admin/audit', 'get']]) {
-      expect(security(path!, method!), `${method} ${path}`).toEqual([{ OAuth2PasswordBearer: ['users:read'] }])
+      expect(security(path!, method!), `${method} ${path}`).toEqual(either(['users:read']))
     }
     for (const [path, method] of [
       ['/admin/users', 'post'], ['/admin/users/{id}', 'patch'], ['/admin/users/{id}', 'delete'], ['/admin/users/{id}/password', 'post'],
-      ['/admin/clients', 'post'], ['/admin/clients/{id}', 'delete'], ['/admin/clients/{id}/secret', 'post'],
+      ['/admin/clients', 'post'], ['/admin/clients/{id}', 'patch'], ['/admin/clients/{id}', 'delete'], ['/admin/clients/{id}/secret', 'post'],
     ]) {
-      expect(security(path!, method!), `${method} ${path}`).toEqual([{ OAuth2PasswordBearer: ['users:write'] }])
+      expect(security(path!, method!), `${method} ${path}`).toEqual(either(['users:write']))
     }
   })
 
@@ -98,7 +113,10 @@ describe('GET /openapi.json', () => {
     const schema = op.requestBody.content['application/x-www-form-urlencoded'].schema
     expect(schema.type).toBe('object')
     expect(schema.required).toEqual(['username', 'password'])
-    expect(Object.keys(schema.properties)).toEqual(['grant_type', 'username', 'password', 'scope', 'client_id', 'client_secret', 'refresh_token'])
+    // The code grant's fields (RFC 6749 §4.1.3, RFC 7636 §4.5) and RFC 8707's resource follow the password form's.
+    expect(Object.keys(schema.properties)).toEqual([
+      'grant_type', 'username', 'password', 'scope', 'client_id', 'client_secret', 'refresh_token', 'code', 'redirect_uri', 'code_verifier', 'resource',
+    ])
     expect(schema.properties.refresh_token).toMatchObject({ type: 'string', format: 'password' })
     expect(schema.properties.password).toEqual({ type: 'string', format: 'password' })
     expect(schema.properties.client_secret).toEqual({ type: 'string', format: 'password' })
@@ -109,7 +127,7 @@ describe('GET /openapi.json', () => {
     const token = op.responses['200'].content['application/json'].schema
     expect(token.required).toEqual(['access_token', 'token_type', 'expires_in', 'scope'])
     expect(token.properties.token_type).toEqual({ type: 'string', enum: ['bearer'] })
-    expect(Object.keys(token.properties)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token'])
+    expect(Object.keys(token.properties)).toEqual(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token', 'id_token'])
     const invalid = op.responses['422'].content['application/json'].schema
     expect(invalid.properties.detail.type).toBe('array')
     expect(invalid.properties.detail.items.required).toEqual(['type', 'loc', 'msg'])
@@ -127,7 +145,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/revoke'].post.responses)).toEqual(['200', '400', '401'])
     const introspection = doc.paths['/introspect'].post.responses['200'].content['application/json'].schema
     expect(introspection.required).toEqual(['active'])
-    expect(Object.keys(introspection.properties)).toEqual(['active', 'sub', 'username', 'scope', 'client_id', 'exp', 'iat', 'token_type'])
+    expect(Object.keys(introspection.properties)).toEqual(['active', 'sub', 'username', 'scope', 'client_id', 'aud', 'exp', 'iat', 'token_type'])
     expect(doc.paths['/logout'].post.responses).toEqual({ 204: { description: 'Logged out everywhere' } })
     const change = doc.paths['/users/me/password'].post
     expect(change.requestBody.content['application/json'].schema.required).toEqual(['current_password', 'new_password'])
@@ -176,7 +194,7 @@ function assetUrls(html: string): string[] {
 
 describe('GET /docs and /redoc', () => {
   it('/docs serves Swagger UI from packaged assets: no URL to another host', async () => {
-    for (const url of ['/docs', '/docs/']) {
+    for (const url of ['/docs', '/docs?x=1']) {
       const res = await server.app.inject({ method: 'GET', url })
       expect(res.statusCode).toBe(200)
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
@@ -193,11 +211,67 @@ describe('GET /docs and /redoc', () => {
     }
   })
 
+  it('sends /docs/ on to /docs, where the relative token and authorization URLs resolve to /token and /authorize', async () => {
+    for (const [url, location] of [['/docs/', '/docs'], ['/docs/?x=1', '/docs?x=1']]) {
+      const res = await server.app.inject({ method: 'GET', url: url! })
+      expect(res.statusCode, url).toBe(308)
+      expect(res.headers.location, url).toBe(location)
+    }
+    const page = `${ISSUER}/docs`
+    expect(new URL(doc.components.securitySchemes.OAuth2PasswordBearer.flows.password.tokenUrl, page).pathname).toBe('/token')
+    const code = doc.components.securitySchemes.OAuth2AuthorizationCodeBearer.flows.authorizationCode
+    expect(new URL(code.authorizationUrl, page).pathname).toBe('/authorize')
+    expect(new URL(code.tokenUrl, page).pathname).toBe('/token')
+    // The UI's own files keep their addresses.
+    for (const url of ['/docs/json', '/docs/static/swagger-initializer.js']) expect((await server.app.inject({ method: 'GET', url })).statusCode, url).toBe(200)
+  })
+
   it('the Swagger UI initializer loads the document from this server', async () => {
     const res = await server.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
     expect(res.statusCode).toBe(200)
     expect(res.body).toContain("url: resolveUrl('./json')")
     expect(res.body).toContain('validatorUrl: null')
+  })
+
+  it('offers the code flow with PKCE through the built-in docs client, coming back to the page it is registered for', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+    expect(res.body).toContain('ui.initOAuth({"clientId":"tessera-docs","usePkceWithAuthorizationCodeGrant":true})')
+    expect(res.body).toContain("oauth2RedirectUrl: resolveUrl('./static/oauth2-redirect.html')")
+    // The interceptor the browser runs is this very function, and the whole file still compiles.
+    expect(res.body).toContain(`"requestInterceptor":${docsRequestInterceptor.toString()}`)
+    expect(() => new Script(res.body)).not.toThrow()
+    // The initializer's resolveUrl appends a slash to /docs, so the page comes back to the URI ensureDocsClient registers.
+    const client = await ensureDocsClient(server.store.clients, server.config.issuer)
+    expect(client.redirectUris).toEqual([new URL('./static/oauth2-redirect.html', `${ISSUER}/docs/`).href])
+  })
+
+  it('serves the OAuth2 redirect page under the docs policy: its one script comes from this server, none inline', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/docs/static/oauth2-redirect.html' })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/html/)
+    const directives = String(res.headers['content-security-policy']).split(';').map((d) => d.trim())
+    expect(directives.filter((d) => d.startsWith('script-src'))).toEqual(["script-src 'self'"])
+    const scripts = [...res.body.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)]
+    expect(scripts.map((m) => [m[1]!.trim(), m[2]!.trim()])).toEqual([['src="oauth2-redirect.js"', '']])
+    const script = await server.app.inject({ method: 'GET', url: '/docs/static/oauth2-redirect.js' })
+    expect(script.statusCode).toBe(200)
+    expect(script.headers['content-type']).toMatch(/javascript/)
+    expect(script.body).toContain('swaggerUIRedirectOauth2')
+  })
+
+  it('keeps the dialog\'s password flow client-less when initOAuth filled in the docs client', () => {
+    const docsBasic = `Basic ${Buffer.from('tessera-docs:').toString('base64')}`
+    const password = { headers: { Authorization: docsBasic }, body: 'grant_type=password&scope=me+items&username=johndoe&password=secret' }
+    expect(docsRequestInterceptor(password)).toEqual({ headers: {}, body: password.body, curlOptions: [] })
+    // The code exchange names the docs client in its form, and any other client or grant is left alone.
+    for (const request of [
+      { headers: { Authorization: docsBasic }, body: 'grant_type=authorization_code&code=c&client_id=tessera-docs' },
+      { headers: { Authorization: `Basic ${Buffer.from('mine:s3cret').toString('base64')}` }, body: 'grant_type=password&username=u&password=p' },
+      { headers: { Authorization: 'Bearer abc' }, body: undefined },
+      { headers: { Authorization: docsBasic }, body: 'grant_type=password_like' },
+    ]) {
+      expect(docsRequestInterceptor(structuredClone(request))).toEqual({ ...request, curlOptions: [] })
+    }
   })
 
   it('/redoc serves ReDoc\'s packaged bundle: no URL to another host', async () => {

@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { Config } from '../../src/config.js'
 import {
-  HashAdmission, createAccessTokens, createPasswordHasher, fixedClock, openSigningKeyRing, type AccessTokens, type PasswordHasher,
-  type Scope, type SigningKeyRing, type Store, type UserRecord,
+  DEFAULT_ID_TOKEN_ALGORITHM, HashAdmission, createAccessTokens, createPasswordHasher, ensureIdTokenKey, fixedClock, openSigningKeyRing,
+  type AccessTokens, type PasswordHasher, type Scope, type SigningKeyRing, type Store, type UserRecord,
 } from '../../src/core/index.js'
 import { buildApp } from '../../src/http/app.js'
 import { openStore } from '../../src/storage/index.js'
@@ -30,6 +30,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Off: these suites log in many times from one address. test/http/limits.test.ts turns them on.
     loginMaxFailures: 0, loginWindowSeconds: 900, loginIpMaxFailures: 0, registrationsPerIpPerHour: 0, redisUrl: null, redisKeyPrefix: 'tessera:',
     refreshIdleDays: 14, refreshAbsoluteDays: 90, requireClient: false, auditRetentionDays: 365,
+    productName: 'Tessera', audience: ISSUER, sessionIdleHours: 72, sessionAbsoluteHours: 14 * 24,
     ...overrides,
   }
 }
@@ -79,10 +80,12 @@ export async function startTestServer(options: { config?: Partial<Config>; logge
   const config = testConfig({ databaseUrl: database?.url ?? `sqlite:${join(dir, 'tessera.db')}`, ...options.config })
   const store = await openStore(config.databaseUrl)
   const clock = fixedClock(T0)
-  // As the server wires them: HS256 until a test adds a key to the store and reloads.
+  // As the server wires them: an RS256 id_token key, and HS256 access tokens until a test adds a key to the store and reloads.
+  await ensureIdTokenKey(DEFAULT_ID_TOKEN_ALGORITHM, { keys: store.signingKeys, settings: store.settings, clock })
   const signingKeys = await openSigningKeyRing(store.signingKeys, { clock, reloadIntervalMs: config.keysReloadSeconds * 1000 })
   const tokens = createAccessTokens({
     secretKey: SECRET_KEY, issuer: ISSUER, expiresInSeconds: config.accessTokenExpireMinutes * 60, clock, signingKeys,
+    audience: config.audience, audienceWithoutClient: false,
   })
   const hasher = counting(createPasswordHasher({
     admission: new HashAdmission({ concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit }),

@@ -13,6 +13,9 @@ function token(userId: string, overrides: Partial<NewRefreshToken> = {}): NewRef
   }
 }
 
+/** What a token stored from a NewRefreshToken without the OIDC fields (a password-grant family) reads as. */
+const UNTOUCHED = { rotatedAt: null, revokedAt: null, authTime: null, audience: [], browserSessionId: null }
+
 /** Refresh tokens (rotation, families) and revoked access tokens. */
 export function describeSessionsContract(current: () => Store): void {
   async function user(name = 'johndoe') {
@@ -25,7 +28,7 @@ export function describeSessionsContract(current: () => Store): void {
       const john = await user()
       const far = token(john.id, { expiresAt: Date.UTC(2100, 0, 1, 0, 0, 0, 123), idleExpiresAt: Date.UTC(2099, 0, 1), scopes: [] })
       const created = await store.refreshTokens.create(far)
-      expect(created).toEqual({ ...far, rotatedAt: null, revokedAt: null })
+      expect(created).toEqual({ ...far, ...UNTOUCHED })
       expect(await store.refreshTokens.findByHash(far.tokenHash)).toEqual(created)
       expect(await store.refreshTokens.findByHash('0'.repeat(64))).toBeNull()
     })
@@ -49,9 +52,65 @@ export function describeSessionsContract(current: () => Store): void {
       const john = await user()
       const old = await store.refreshTokens.create(token(john.id))
       const next = token(john.id, { familyId: old.familyId, createdAt: T + DAY })
-      expect(await store.refreshTokens.rotate(old.id, T + DAY, next)).toEqual({ ...next, rotatedAt: null, revokedAt: null })
+      expect(await store.refreshTokens.rotate(old.id, T + DAY, next)).toEqual({ ...next, ...UNTOUCHED })
       expect(await store.refreshTokens.findByHash(old.tokenHash)).toEqual({ ...old, rotatedAt: T + DAY })
       expect(await store.refreshTokens.rotate(old.id, T + 2 * DAY, token(john.id))).toBeNull() // once only
+    })
+
+    it('keeps the sign-in of a code-flow family: auth_time (seconds, past 2038), audience, browser session', async () => {
+      const store = current()
+      const john = await user()
+      const signIn = { authTime: 4_102_444_800, audience: ['https://api.example/', 'urn:example:billing'], browserSessionId: randomUUID() }
+      const first = token(john.id, signIn)
+      const created = await store.refreshTokens.create(first)
+      expect(created).toEqual({ ...first, rotatedAt: null, revokedAt: null })
+      expect(await store.refreshTokens.findByHash(first.tokenHash)).toEqual(created)
+      // rotate() stores the next record's fields as given (core carries them through the family).
+      const next = token(john.id, { ...signIn, familyId: first.familyId, createdAt: T + DAY })
+      expect(await store.refreshTokens.rotate(first.id, T + DAY, next)).toEqual({ ...next, rotatedAt: null, revokedAt: null })
+      expect(await store.refreshTokens.findByHash(next.tokenHash)).toMatchObject(signIn)
+      const bare = token(john.id, { familyId: first.familyId })
+      expect(await store.refreshTokens.rotate(next.id, T + 2 * DAY, bare)).toEqual({ ...bare, ...UNTOUCHED })
+    })
+
+    it('revokes the whole families started from one browser session, and nothing else', async () => {
+      const store = current()
+      const john = await user()
+      const [session, other] = [randomUUID(), randomUUID()]
+      const a = await store.refreshTokens.create(token(john.id, { browserSessionId: session }))
+      const a2 = await store.refreshTokens.rotate(a.id, T + 1, token(john.id, { familyId: a.familyId, browserSessionId: session }))
+      const b = await store.refreshTokens.create(token(john.id, { browserSessionId: session }))
+      const elsewhere = await store.refreshTokens.create(token(john.id, { browserSessionId: other }))
+      const password = await store.refreshTokens.create(token(john.id))
+      await store.refreshTokens.revokeFamily(b.familyId, T + 2)
+      expect(await store.refreshTokens.revokeAllForBrowserSession(session, T + 3)).toBe(2) // a (rotated) and a2; b was already revoked
+      expect((await store.refreshTokens.findByHash(a.tokenHash))?.revokedAt).toBe(T + 3)
+      expect((await store.refreshTokens.findByHash(a2!.tokenHash))?.revokedAt).toBe(T + 3)
+      expect((await store.refreshTokens.findByHash(b.tokenHash))?.revokedAt).toBe(T + 2)
+      expect((await store.refreshTokens.findByHash(elsewhere.tokenHash))?.revokedAt).toBeNull()
+      expect((await store.refreshTokens.findByHash(password.tokenHash))?.revokedAt).toBeNull()
+      expect(await store.refreshTokens.revokeAllForBrowserSession(session, T + 4)).toBe(0)
+      expect(await store.refreshTokens.revokeAllForBrowserSession(randomUUID(), T + 4)).toBe(0)
+      expect(await store.refreshTokens.revokeAllForBrowserSession('no\u0000such', T + 4)).toBe(0)
+    })
+
+    it('a sign-out racing rotations of its families leaves no live token in them', async () => {
+      const store = current()
+      const john = await user()
+      for (let batch = 0; batch < 10; batch += 1) {
+        const session = randomUUID()
+        const families = await Promise.all(Array.from({ length: 5 }, () => store.refreshTokens.create(token(john.id, { browserSessionId: session }))))
+        const successors = families.map((old) => token(john.id, { familyId: old.familyId, browserSessionId: session }))
+        await Promise.all([
+          ...families.map((old, i) => store.refreshTokens.rotate(old.id, T + 1, successors[i]!)),
+          store.refreshTokens.revokeAllForBrowserSession(session, T + 1),
+        ])
+        for (const [i, old] of families.entries()) {
+          expect((await store.refreshTokens.findByHash(old.tokenHash))?.revokedAt).toBe(T + 1)
+          const successor = await store.refreshTokens.findByHash(successors[i]!.tokenHash)
+          expect(successor === null || successor.revokedAt !== null, `family ${old.familyId}: its new token is live`).toBe(true)
+        }
+      }
     })
 
     it('of five concurrent rotations of one token exactly one wins, and only its successor exists', async () => {

@@ -12,6 +12,7 @@ function key(kid: string, overrides: Partial<SigningKeyRecord> = {}): SigningKey
   return {
     kid,
     algorithm: 'EdDSA',
+    purpose: 'access_token',
     privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${kid}\n-----END PRIVATE KEY-----\n`,
     publicJwk: { kty: 'OKP', kid, alg: 'EdDSA', use: 'sig', crv: 'Ed25519', x: `${kid}-x` },
     status: 'verifying',
@@ -22,6 +23,11 @@ function key(kid: string, overrides: Partial<SigningKeyRecord> = {}): SigningKey
 
 async function statuses(store: Store): Promise<Array<[string, string]>> {
   return (await store.signingKeys.list()).map((k) => [k.kid, k.status])
+}
+
+/** An id_token key of `algorithm` (the JWK's shape does not matter to the store). */
+function idKey(kid: string, algorithm: SigningKeyRecord['algorithm'], overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return key(kid, { algorithm, purpose: 'id_token', publicJwk: { kty: algorithm === 'RS256' ? 'RSA' : 'EC', kid, alg: algorithm, use: 'sig' }, ...overrides })
 }
 
 async function refused(promise: Promise<unknown>): Promise<unknown> {
@@ -39,6 +45,15 @@ export function describeSigningKeyContract(current: () => Store, reopen: () => P
       await store.signingKeys.insert(es)
       await store.signingKeys.insert(ed)
       expect(await store.signingKeys.list()).toEqual([es, ed])
+    })
+
+    it('stores a key given without a purpose (a caller from before issue 9) as an access-token key', async () => {
+      const store = current()
+      const { purpose: _, ...legacy } = key('old', { status: 'active' })
+      await store.signingKeys.insert(legacy)
+      expect(await store.signingKeys.list()).toEqual([{ ...legacy, purpose: 'access_token' }])
+      await store.signingKeys.insert(key('new', { status: 'active', createdAt: T + 1 }))
+      expect(await statuses(store)).toEqual([['old', 'verifying'], ['new', 'active']])
     })
 
     it('inserting an active key demotes the active one to verifying', async () => {
@@ -94,6 +109,48 @@ export function describeSigningKeyContract(current: () => Store, reopen: () => P
       const all = await store.signingKeys.list()
       expect(all.filter((k) => k.status === 'active')).toHaveLength(1)
       expect(all).toHaveLength(results.filter((r) => r.status === 'fulfilled').length)
+    })
+
+    it('lets an active access-token key, an active RS256 and an active ES256 id_token key coexist', async () => {
+      const store = current()
+      const access = key('access', { status: 'active' })
+      const rs = idKey('rs-1', 'RS256', { status: 'active', createdAt: T + 1 })
+      const es = idKey('es-1', 'ES256', { status: 'active', createdAt: T + 2 })
+      for (const k of [access, rs, es]) await store.signingKeys.insert(k)
+      expect(await store.signingKeys.list()).toEqual([access, rs, es])
+    })
+
+    it('activating a second RS256 id_token key demotes only the first, by insert or by promotion', async () => {
+      const store = current()
+      await store.signingKeys.insert(key('access', { status: 'active' }))
+      await store.signingKeys.insert(idKey('es-1', 'ES256', { status: 'active', createdAt: T + 1 }))
+      await store.signingKeys.insert(idKey('rs-1', 'RS256', { status: 'active', createdAt: T + 2 }))
+      await store.signingKeys.insert(idKey('rs-2', 'RS256', { status: 'active', createdAt: T + 3 }))
+      expect(await statuses(store)).toEqual([['access', 'active'], ['es-1', 'active'], ['rs-1', 'verifying'], ['rs-2', 'active']])
+      expect(await store.signingKeys.setStatus('rs-1', 'active')).toBe(true)
+      expect(await statuses(store)).toEqual([['access', 'active'], ['es-1', 'active'], ['rs-1', 'active'], ['rs-2', 'verifying']])
+      // An access-token key taking over touches no id_token key, and the other way round.
+      await store.signingKeys.insert(key('access-2', { status: 'active', algorithm: 'RS256', createdAt: T + 4 }))
+      expect(await statuses(store)).toEqual([['access', 'verifying'], ['es-1', 'active'], ['rs-1', 'active'], ['rs-2', 'verifying'], ['access-2', 'active']])
+      expect(await store.signingKeys.setStatus('access', 'active')).toBe(true)
+      expect(await store.signingKeys.setStatus('rs-2', 'active')).toBe(true)
+      expect(await statuses(store)).toEqual([['access', 'active'], ['es-1', 'active'], ['rs-1', 'verifying'], ['rs-2', 'active'], ['access-2', 'verifying']])
+      expect((await store.signingKeys.list()).map((k) => k.purpose)).toEqual(['access_token', 'id_token', 'id_token', 'id_token', 'access_token'])
+    })
+
+    it('never holds two active id_token keys of one algorithm, whatever runs at once', async () => {
+      const store = current()
+      await store.signingKeys.insert(idKey('es', 'ES256', { status: 'active' }))
+      const results = await Promise.allSettled([1, 2, 3].map((i) => store.signingKeys.insert(idKey(`rs-${i}`, 'RS256', { status: 'active', createdAt: T + i }))))
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          expect(result.reason).toBeInstanceOf(Conflict)
+          expect((result.reason as Conflict).detail).toBe('Another signing key became active at the same moment; run the command again')
+        }
+      }
+      const all = await store.signingKeys.list()
+      expect(all.filter((k) => k.status === 'active').map((k) => k.algorithm).sort()).toEqual(['ES256', 'RS256'])
+      expect(all).toHaveLength(1 + results.filter((r) => r.status === 'fulfilled').length)
     })
 
     it('keeps the keys across close and reopen', async () => {

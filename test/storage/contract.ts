@@ -3,7 +3,10 @@ import { Conflict, NotFound, ValidationFailed } from '../../src/core/errors.js'
 import type { Store } from '../../src/core/ports.js'
 import type { NewUser, UserRecord } from '../../src/core/user.js'
 import { describeAuditContract } from './contract-audit.js'
+import { describeAuthorizationCodeContract } from './contract-authorization-codes.js'
+import { describeBrowserSessionContract } from './contract-browser-sessions.js'
 import { describeClientContract } from './contract-clients.js'
+import { describeConsentContract } from './contract-consents.js'
 import { describeSessionsContract } from './contract-sessions.js'
 import { describeSigningKeyContract } from './contract-signing-keys.js'
 import { describeUserAdminContract } from './contract-user-admin.js'
@@ -322,6 +325,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describeSessionsContract(() => store)
     describeClientContract(() => store)
     describeSigningKeyContract(() => store, () => fixture.reopen())
+    describeBrowserSessionContract(() => store)
+    describeAuthorizationCodeContract(() => store)
+    describeConsentContract(() => store)
 
     describe('lifecycle', () => {
       it('answers ping', async () => {

@@ -7,6 +7,7 @@ import { migrateToLatest, openStore } from '../../src/storage/index.js'
 import { openPostgresBackend } from '../../src/storage/postgres.js'
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../support/postgres.js'
 import { describeStoreContract } from './contract.js'
+import { describeMigrationForward } from './migration-forward.js'
 
 describeStoreContract('PostgreSQL', async () => {
   const database = await createTestDatabase('contract')
@@ -24,6 +25,11 @@ describeStoreContract('PostgreSQL', async () => {
     },
   }
 }, { nulInText: false })
+
+describeMigrationForward('PostgreSQL', async () => {
+  const database = await createTestDatabase('upgrade')
+  return { url: database.url, openBackend: () => openPostgresBackend(database.url), cleanup: () => database.drop() }
+})
 
 describe('PostgreSQL backend', () => {
   let database: TestDatabase

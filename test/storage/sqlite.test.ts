@@ -10,8 +10,9 @@ import { fixedClock } from '../../src/core/clock.js'
 import type { Store } from '../../src/core/ports.js'
 import { migrateToLatest, openStore } from '../../src/storage/index.js'
 import { migrationProvider } from '../../src/storage/migrations/index.js'
-import { openSqliteDatabase, SQLITE_BUSY_TIMEOUT_MS, sqlitePath } from '../../src/storage/sqlite.js'
+import { openSqliteBackend, openSqliteDatabase, SQLITE_BUSY_TIMEOUT_MS, sqlitePath } from '../../src/storage/sqlite.js'
 import { describeStoreContract } from './contract.js'
+import { describeMigrationForward } from './migration-forward.js'
 
 const run = promisify(execFile)
 
@@ -38,6 +39,12 @@ describeStoreContract('SQLite file', async () => {
       await rm(dir, { recursive: true, force: true })
     },
   }
+})
+
+describeMigrationForward('SQLite file', async () => {
+  const dir = await tempDir()
+  const url = `sqlite:${join(dir, 'tessera.db')}`
+  return { url, openBackend: () => openSqliteBackend(url), cleanup: () => rm(dir, { recursive: true, force: true }) }
 })
 
 describe('SQLite backend', () => {
@@ -96,7 +103,7 @@ describe('SQLite backend', () => {
     expect(inspect((db) => db.prepare('select name from kysely_migration order by name').all())).toEqual(MIGRATIONS.map((name) => ({ name })))
     expect(
       inspect((db) => db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all()),
-    ).toEqual([{ name: 'audit_log' }, { name: 'clients' }, { name: 'items' }, { name: 'kysely_migration' }, { name: 'kysely_migration_lock' }, { name: 'refresh_tokens' }, { name: 'revoked_tokens' }, { name: 'settings' }, { name: 'signing_keys' }, { name: 'users' }])
+    ).toEqual(['audit_log', 'authorization_codes', 'browser_sessions', 'clients', 'consents', 'items', 'kysely_migration', 'kysely_migration_lock', 'refresh_tokens', 'revoked_tokens', 'settings', 'signing_keys', 'users'].map((name) => ({ name })))
   })
 
   it('migrates a fresh file exactly once when several processes start together', async () => {

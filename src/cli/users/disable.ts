@@ -13,7 +13,7 @@ export function addUsersDisableCommands(users: Command): void {
         await store.users.setDisabled(user.id, true)
         // Also ends every session (access and refresh tokens), so enabling the account later
         // does not revive them.
-        await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, clock: systemClock })
+        await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, browserSessions: store.browserSessions, clock: systemClock })
         process.stdout.write(`Disabled user ${JSON.stringify(user.username)}.\n`)
       })
     })

@@ -17,7 +17,7 @@ export function addUsersPasswdCommand(users: Command): void {
         assertPasswordAcceptable(password, config.passwordMaxBytes, ['password'])   // registration's policy
         await store.users.updatePasswordHash(user.id, await hasher.hash(password))
         // SPEC.md: a token issued before the last password change is rejected; refresh tokens end too.
-        await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, clock: systemClock })
+        await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, browserSessions: store.browserSessions, clock: systemClock })
         process.stdout.write(`Changed the password of ${JSON.stringify(user.username)}.\n`)
       })
     })

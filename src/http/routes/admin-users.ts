@@ -44,7 +44,7 @@ export async function noStore(_request: FastifyRequest, reply: FastifyReply): Pr
 export const adminUserRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { store, hasher, config } = deps
   const clock = deps.clock ?? systemClock
-  const admin: AdminDeps = { users: store.users, refreshTokens: store.refreshTokens, hasher, passwordMaxBytes: config.passwordMaxBytes, clock }
+  const admin: AdminDeps = { users: store.users, refreshTokens: store.refreshTokens, browserSessions: store.browserSessions, hasher, passwordMaxBytes: config.passwordMaxBytes, clock }
   const audit = (request: FastifyRequest, event: AuditEventName, user: UserRecord, details: AuditFields['details'] = {}) =>
     recordAudit(store.audit, request, event, { ...adminActor(request), userId: user.id, username: user.username, details }, clock.now())
 

@@ -31,7 +31,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
     config: { auth: true },
   }, async (request, reply) => {
     const user = currentUser(request)
-    await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, clock })
+    await endAllSessions(user.id, { users: store.users, refreshTokens: store.refreshTokens, browserSessions: store.browserSessions, clock })
     deps.metrics.tokenRevoked()
     await recordAudit(store.audit, request, 'logout', { userId: user.id, username: user.username, clientId: request.auth?.client_id ?? null }, clock.now())
     return reply.code(204).send(null)
@@ -54,7 +54,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
     try {
       // A stolen token must not buy unlimited guesses at the password: the login limits apply, before any hashing.
       response = await throttledLogin(loginLimiter, { username: caller.user.username, ip: request.ip }, () => changePassword(caller, request.body, {
-        ...sessions, users: store.users, clients: store.clients, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes,
+        ...sessions, users: store.users, browserSessions: store.browserSessions, clients: store.clients, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes,
       }))
     } catch (err) {
       if (err instanceof IncorrectPassword) {

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
-  InvalidRequest, RefreshTokenReused, UnsupportedGrantType, clientCredentialsGrant, countLoginError, isGrantType, passwordGrant,
-  refreshGrant, systemClock, throttledLogin, type ClientRecord, type TokenResponse as GrantResponse,
+  AuthorizationCodeReused, InvalidRequest, RefreshTokenReused, UnsupportedGrantType, authorizationCodeGrant, clientCredentialsGrant,
+  countLoginError, isGrantType, passwordGrant, refreshGrant, systemClock, throttledLogin, type ClientRecord, type IdTokens,
+  type TokenResponse as GrantResponse,
 } from '../../core/index.js'
 import { recordAudit } from '../audit.js'
 import { requestClient } from '../client-auth.js'
@@ -17,12 +18,19 @@ import { useTokenForm } from '../token-form.js'
 /** RFC 6749 §5.1: token responses, and errors from the token endpoint, are never cached. */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const
 
+/** RFC 8707 §2: `resource` may be sent several times; the form parser gives one or many. */
+function resourcesOf(form: TokenForm): string[] | undefined {
+  const { resource } = form
+  return resource === undefined ? undefined : typeof resource === 'string' ? [resource] : resource
+}
+
 /**
  * POST /token: the OAuth2 token endpoint, FastAPI's `login_for_access_token`, serving the
  * password grant (RFC 6749 §4.3; a missing `grant_type` means `password`, FastAPI's lax form),
- * the refresh token grant with rotation (§6) and the client credentials grant (§4.4).
+ * the authorization code grant (§4.1.3, with PKCE), the refresh token grant with rotation (§6)
+ * and the client credentials grant (§4.4).
  */
-export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps & { idTokens: IdTokens }> = async (app, deps) => {
   const { store, hasher, tokens, config } = deps
   const clock = deps.clock ?? systemClock
   const sessions = sessionDeps(deps)
@@ -60,7 +68,10 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
   async function refresh(form: TokenForm, client: ClientRecord | null, request: FastifyRequest): Promise<GrantResponse> {
     if (form.refresh_token === undefined) throw new InvalidRequest('Missing refresh_token parameter')
     try {
-      const result = await refreshGrant({ refreshToken: form.refresh_token, scope: form.scope, client }, { ...sessions, users: store.users, tokens })
+      const result = await refreshGrant(
+        { refreshToken: form.refresh_token, scope: form.scope, resources: resourcesOf(form), client },
+        { ...sessions, users: store.users, tokens, idTokens: deps.idTokens },
+      )
       deps.metrics.tokenRefreshed()
       await recordAudit(store.audit, request, 'token.refreshed', { userId: result.userId, clientId: result.clientId, details: { scope: result.scopes } }, clock.now())
       return result.response
@@ -72,9 +83,28 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     }
   }
 
+  /** The code from /authorize, its PKCE verifier and redirect URI: a pair (and an id_token); a replay revokes it all. */
+  async function authorizationCode(form: TokenForm, client: ClientRecord | null, request: FastifyRequest): Promise<GrantResponse> {
+    try {
+      const result = await authorizationCodeGrant(
+        { code: form.code, redirectUri: form.redirect_uri, codeVerifier: form.code_verifier, resources: resourcesOf(form), client },
+        { ...sessions, users: store.users, authorizationCodes: store.authorizationCodes, browserSessions: store.browserSessions, revokedTokens: store.revokedTokens, tokens, idTokens: deps.idTokens },
+      )
+      deps.metrics.tokenIssued()
+      await recordAudit(store.audit, request, 'authorization_code.exchanged', { userId: result.userId, clientId: result.clientId, details: { scope: result.scopes } }, clock.now())
+      return result.response
+    } catch (err) {
+      if (err instanceof AuthorizationCodeReused) {
+        deps.metrics.tokenRevoked()
+        await recordAudit(store.audit, request, 'authorization_code.reuse_detected', { userId: err.userId, clientId: err.clientId }, clock.now())
+      }
+      throw err
+    }
+  }
+
   /** A confidential client's own token (sub = client_id); no refresh token. */
   async function clientCredentials(form: TokenForm, client: ClientRecord | null, request: FastifyRequest): Promise<GrantResponse> {
-    const { response, scopes } = clientCredentialsGrant({ scope: form.scope, client }, { tokens })
+    const { response, scopes } = clientCredentialsGrant({ scope: form.scope, resources: resourcesOf(form), client }, { tokens })
     deps.metrics.tokenIssued()
     await recordAudit(store.audit, request, 'client_credentials.issued', { clientId: client?.id ?? null, details: { scope: scopes } }, clock.now())
     return response
@@ -84,8 +114,9 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     schema: {
       summary: 'Login For Access Token',
       description: 'OAuth2 token endpoint. Password grant: send `username` and `password` (and optionally `scope`). '
+        + '`grant_type=authorization_code` with `code`, `redirect_uri` and `code_verifier` (PKCE) finishes a sign-in from /authorize; '
         + '`grant_type=refresh_token` with `refresh_token` rotates it; `grant_type=client_credentials` serves confidential clients. '
-        + 'Clients authenticate with HTTP Basic or `client_id`/`client_secret` in the form.',
+        + 'Clients authenticate with HTTP Basic or `client_id`/`client_secret` in the form; public clients send `client_id` alone.',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
       response: { 200: TokenResponse, 422: HTTPValidationError },
@@ -96,7 +127,9 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     const form = request.body
     const grantType = form.grant_type ?? 'password'
     assertTokenFormValid(request.validationError, grantType)            // password: FastAPI's 422
-    const client = await requestClient(request, form, deps, { required: config.requireClient || grantType === 'client_credentials' })
+    const needsClient = config.requireClient || grantType === 'client_credentials' || grantType === 'authorization_code'
+    const client = await requestClient(request, form, deps, { required: needsClient })
+    if (grantType === 'authorization_code') return authorizationCode(form, client, request)
     if (grantType === 'refresh_token') return refresh(form, client, request)
     if (grantType === 'client_credentials') return clientCredentials(form, client, request)
     return login(form, client, request)

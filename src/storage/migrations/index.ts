@@ -4,6 +4,7 @@ import { initialSchema } from './0001-initial.js'
 import { sessionsSchema } from './0002-sessions.js'
 import { signingKeysSchema } from './0003-signing-keys.js'
 import { auditSchema } from './0004-audit.js'
+import { signInSchema } from './0005-sign-in.js'
 
 /**
  * The migrations, listed in code rather than found by scanning a folder, so they run the same
@@ -16,6 +17,7 @@ export function migrationProvider(backend: Pick<Backend, 'identityColumn'>): Mig
     '0002_sessions': sessionsSchema(),
     '0003_signing_keys': signingKeysSchema(),
     '0004_audit': auditSchema(backend),
+    '0005_sign_in': signInSchema(),
   }
   return { getMigrations: async () => migrations }
 }

@@ -1,0 +1,40 @@
+import { hiddenFields, type FormView } from './form.js'
+import { html } from './html.js'
+import { renderDocument } from './layout.js'
+
+export interface SignInView extends FormView {
+  productName: string
+  /** The app the user signs in to, when known. */
+  clientName?: string | null
+  /** Prefilled: the login_hint, or what was typed before a failed attempt (never the password). */
+  username: string
+  /** Why the last attempt failed, shown above the form. */
+  error?: string | null
+}
+
+/**
+ * The sign-in page (issue 9: fields labelled `Username` and `Password`, button `Sign in`). The
+ * autocomplete tokens let password managers fill it (HTML §4.10.18.7.1); the first empty field
+ * has the focus, so after a failed attempt the cursor is back in the password field.
+ */
+export function renderSignIn(view: SignInView): string {
+  const focusUsername = view.username === ''
+  return renderDocument({
+    productName: view.productName,
+    title: 'Sign in',
+    body: html`<h1>Sign in</h1>
+${view.clientName ? html`<p class="lead">to continue to <strong>${view.clientName}</strong></p>` : null}
+${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : null}
+<form method="post" action="${view.action}">
+${hiddenFields(view, ['username', 'password'])}<div class="field">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" value="${view.username}" autocomplete="username" autocapitalize="none" spellcheck="false" required${focusUsername && html` autofocus`}>
+</div>
+<div class="field">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${!focusUsername && html` autofocus`}>
+</div>
+<button type="submit" class="button primary">Sign in</button>
+</form>`,
+  })
+}
