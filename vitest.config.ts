@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/http/**/*.test.ts'],
-          exclude: ['test/http/redoc-browser.test.ts'],
+          exclude: ['test/http/redoc-browser.test.ts', 'test/http/pages/**'],
           env: { TESSERA_TEST_BACKEND: 'postgres' },
         },
       },

@@ -49,6 +49,10 @@ describe('loadConfig', () => {
       corsOrigins: [],
       trustProxy: false,
       auditRetentionDays: 365,
+      productName: 'Tessera',
+      audience: 'http://127.0.0.1:8000',                          // the issuer, unless set
+      sessionIdleHours: 72,
+      sessionAbsoluteHours: 336,
     })
   })
 
@@ -85,6 +89,10 @@ describe('loadConfig', () => {
       TESSERA_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
       TESSERA_TRUST_PROXY: '10.0.0.0/8,192.168.1.10',
       TESSERA_AUDIT_RETENTION_DAYS: '30',
+      TESSERA_PRODUCT_NAME: 'Example Accounts',
+      TESSERA_AUDIENCE: 'https://api.example.com',
+      TESSERA_SESSION_IDLE_HOURS: '8',
+      TESSERA_SESSION_ABSOLUTE_HOURS: '24',
     })
     expect(config).toEqual({
       host: '0.0.0.0', port: 9000, databaseUrl: 'sqlite::memory:', databasePoolSize: 25, databaseStatementTimeoutMs: 2000, secretKey: KEY, accessTokenExpireMinutes: 15,
@@ -96,7 +104,16 @@ describe('loadConfig', () => {
       metrics: false, metricsToken: 'scrape-token-0123456789', hsts: true,
       corsOrigins: ['https://app.example.com', 'http://localhost:3000'], trustProxy: ['10.0.0.0/8', '192.168.1.10'],
       auditRetentionDays: 30,
+      productName: 'Example Accounts', audience: 'https://api.example.com', sessionIdleHours: 8, sessionAbsoluteHours: 24,
     })
+  })
+
+  it('refuses a product name with control characters or over 60 characters, and an audience that is not an absolute URI', () => {
+    expect(() => loadConfig({ TESSERA_PRODUCT_NAME: 'a\u0007b' })).toThrow(/^TESSERA_PRODUCT_NAME must be 1 to 60 printable characters/)
+    expect(() => loadConfig({ TESSERA_PRODUCT_NAME: 'x'.repeat(61) })).toThrow(/^TESSERA_PRODUCT_NAME/)
+    expect(() => loadConfig({ TESSERA_AUDIENCE: 'api' })).toThrow(/^TESSERA_AUDIENCE must be an absolute URI without a fragment/)
+    expect(() => loadConfig({ TESSERA_AUDIENCE: 'https://api.example.com/#x' })).toThrow(/^TESSERA_AUDIENCE/)
+    expect(() => loadConfig({ TESSERA_SESSION_IDLE_HOURS: '0' })).toThrow(/^TESSERA_SESSION_IDLE_HOURS must be a whole number from 1/)
   })
 
   it('ignores variables that are not Tessera settings', () => {

@@ -74,9 +74,13 @@ export {
 export { type SessionDeps, mayRefresh, startSession, tokensNotBeforeAt, endAllSessions } from './sessions.js'
 export { type RefreshGrantRequest, type RefreshGrantDeps, type RefreshGrantResult, refreshGrant } from './refresh-grant.js'
 export {
-  GRANT_TYPES, type GrantType, CLIENT_TYPES, DEFAULT_CLIENT_GRANT_TYPES, type ClientRegistration, type RegisteredClient,
-  isGrantType, generateClientId, generateClientSecret, hashClientSecret, clientSecretMatches, clientAllows, registerClient, rotateClientSecret,
+  GRANT_TYPES, type GrantType, CLIENT_TYPES, DEFAULT_CLIENT_GRANT_TYPES, CODE_FLOW_GRANT_TYPES,
+  isGrantType, generateClientId, generateClientSecret, hashClientSecret, clientSecretMatches, clientAllows, rotateClientSecret,
 } from './client.js'
+export {
+  CLIENT_URI_LIST_MAX, type ClientRegistration, type ClientUpdate, type RegisteredClient, type ClientField, type ClientUpdated,
+  registerClient, updateClient,
+} from './client-registration.js'
 export {
   type ClientAuthMethod, CLIENT_AUTH_METHODS, type ClientCredentials, type ClientForm, readClientCredentials, authenticateClient,
 } from './client-auth.js'

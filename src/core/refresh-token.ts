@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import type { NewRefreshToken, RefreshTokenRecord } from './ports.js'
+import type { RefreshTokenRecord } from './ports.js'
 
 /** 256 random bits (RFC 9700 §4.14: unguessable), as 43 base64url characters. */
 export const REFRESH_TOKEN_BYTES = 32
@@ -24,7 +24,8 @@ export interface RefreshBinding {
 /** A new refresh token: the value goes to the client once, only the record (its hash) is stored. */
 export interface MintedRefreshToken {
   token: string
-  record: NewRefreshToken
+  /** Every field filled in, the code flow's too (null / empty for a password-grant login). */
+  record: Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'>
 }
 
 const SHAPE = /^[A-Za-z0-9_-]{43}$/

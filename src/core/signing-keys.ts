@@ -145,11 +145,11 @@ export interface KeySet {
 }
 
 function keySet(active: ActiveSigningKey | null, keys: VerificationKey[]): KeySet {
-  // Frozen: one set is shared by every request until the next reload.
-  const jwks = Object.freeze({ keys: Object.freeze(keys.map((k) => Object.freeze(k.jwk))) as PublicJwk[] })
-  const etag = `"${createHash('sha256').update(JSON.stringify(jwks)).digest('base64url').slice(0, 27)}"`
   const access = keys.filter((k) => k.purpose === 'access_token')
   const idToken = keys.filter((k) => k.purpose === 'id_token')
+  // Frozen: one set is shared by every request until the next reload. Access-token keys first.
+  const jwks = Object.freeze({ keys: Object.freeze([...access, ...idToken].map((k) => Object.freeze(k.jwk))) as PublicJwk[] })
+  const etag = `"${createHash('sha256').update(JSON.stringify(jwks)).digest('base64url').slice(0, 27)}"`
   const signers = idToken.filter((k): k is ActiveSigningKey => k.status === 'active')
   return {
     active,

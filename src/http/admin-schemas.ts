@@ -1,5 +1,8 @@
 import { Type, type Static } from 'typebox'
-import { AUDIT_EVENTS, SCOPES, USERNAME_MAX, USERNAME_MIN, type AuditEventName, type Scope } from '../core/index.js'
+import {
+  AUDIT_EVENTS, CLIENT_URI_LIST_MAX, DEFAULT_CLIENT_GRANT_TYPES, GRANT_TYPES, IDENTITY_SCOPES, REDIRECT_URI_MAX_CHARS, SCOPES,
+  SIGNING_ALGORITHMS, USERNAME_MAX, USERNAME_MIN, type AuditEventName, type Scope, type SigningAlgorithm,
+} from '../core/index.js'
 import { Nullable, STORABLE_TEXT } from './schemas.js'
 
 /*
@@ -121,7 +124,17 @@ export const ClientIdParams = Type.Object({ id: Type.String({ minLength: 1, maxL
 export type ClientIdParams = Static<typeof ClientIdParams>
 
 const ClientType = Type.Unsafe<'confidential' | 'public'>({ type: 'string', enum: ['confidential', 'public'] })
-const GrantType = Type.Unsafe<string>({ type: 'string', enum: ['password', 'refresh_token', 'client_credentials'] })
+const GrantType = Type.Unsafe<string>({ type: 'string', enum: [...GRANT_TYPES] })
+const CLIENT_SCOPES = [...Object.keys(SCOPES), ...Object.keys(IDENTITY_SCOPES)]
+/** A client may also be registered for OpenID Connect's scopes (what its users may let it know). */
+const ClientScopeName = Type.Unsafe<string>({ type: 'string', enum: CLIENT_SCOPES })
+const IdTokenAlgorithm = Type.Unsafe<SigningAlgorithm>({
+  type: 'string', enum: [...SIGNING_ALGORITHMS], description: 'How its id_tokens are signed. Default: RS256 (OpenID Connect Core §3.1.3.7).',
+})
+
+/** Checked in full by core (redirect-uri.ts): exact strings, https or loopback http, no fragment, no wildcard. */
+const UriList = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: REDIRECT_URI_MAX_CHARS }), { maxItems: CLIENT_URI_LIST_MAX, description })
 
 /** A registered client as an administrator sees it: never its secret, nor the secret's hash. */
 export const AdminClient = Type.Object({
@@ -130,6 +143,11 @@ export const AdminClient = Type.Object({
   type: ClientType,
   grant_types: Type.Array(Type.String()),
   scopes: Type.Array(Type.String()),
+  redirect_uris: Type.Array(Type.String()),
+  post_logout_redirect_uris: Type.Array(Type.String()),
+  first_party: Type.Boolean(),
+  id_token_signed_response_alg: Type.String(),
+  resources: Type.Array(Type.String()),
   created_at: Type.String({ format: 'date-time' }),
 }, { title: 'AdminClient' })
 
@@ -141,10 +159,35 @@ export const ClientWithSecret = Type.Object({
   client_secret: Nullable(Type.String({ description: 'Shown only in this response; null for a public client.' })),
 }, { title: 'ClientWithSecret' })
 
+/** The fields a client is registered with and PATCH may change (never its type or secret). */
+const clientFields = {
+  grant_types: Type.Optional(Type.Array(GrantType, {
+    maxItems: GRANT_TYPES.length * 2,
+    description: `Default: with redirect_uris authorization_code and refresh_token; else ${DEFAULT_CLIENT_GRANT_TYPES.confidential.join(' ')} (confidential) `
+      + `or ${DEFAULT_CLIENT_GRANT_TYPES.public.join(' and ')} (public).`,
+  })),
+  scopes: Type.Optional(Type.Array(ClientScopeName, {
+    maxItems: CLIENT_SCOPES.length * 2, description: 'Default: me and items, plus openid, profile, email and offline_access for authorization_code.',
+  })),
+  redirect_uris: Type.Optional(UriList('Where authorization codes may be sent, compared exactly (RFC 9700 §4.1.3). Needed for authorization_code.')),
+  post_logout_redirect_uris: Type.Optional(UriList('Where RP-initiated logout may send the browser afterwards, compared exactly.')),
+  first_party: Type.Optional(Type.Boolean({ description: 'The operator\'s own app: its users are not asked for consent. Default: false.' })),
+  id_token_signed_response_alg: Type.Optional(IdTokenAlgorithm),
+  resources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: REDIRECT_URI_MAX_CHARS }), {
+    maxItems: CLIENT_URI_LIST_MAX, description: 'RFC 8707 resource indicators (absolute URIs) its access tokens may name as audience.',
+  })),
+}
+
 export const AdminClientCreate = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   type: Type.Optional(ClientType),
-  grant_types: Type.Optional(Type.Array(GrantType, { maxItems: 6, description: 'Default: client_credentials (confidential) or password and refresh_token (public).' })),
-  scopes: Type.Optional(Type.Array(ScopeName, { maxItems: Object.keys(SCOPES).length * 2, description: 'Default: me and items.' })),
+  ...clientFields,
 }, { title: 'AdminClientCreate' })
 export type AdminClientCreate = Static<typeof AdminClientCreate>
+
+/** Only what is given changes; a list given replaces the list. Unknown fields (type, a secret) are ignored, as FastAPI's models do. */
+export const AdminClientUpdate = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  ...clientFields,
+}, { title: 'AdminClientUpdate' })
+export type AdminClientUpdate = Static<typeof AdminClientUpdate>

@@ -57,7 +57,8 @@ describe('tessera clients', () => {
     const printed = JSON.parse(result.stdout)
     expect(printed).toEqual({
       client_id: expect.stringMatching(new RegExp(`^${ID}$`)), name: 'SPA', type: 'public', grant_types: ['password', 'refresh_token'],
-      scopes: ['me', 'items'], created_at: expect.any(String), client_secret: null,
+      scopes: ['me', 'items'], redirect_uris: [], post_logout_redirect_uris: [], first_party: false, id_token_signed_response_alg: 'RS256',
+      resources: [], created_at: expect.any(String), client_secret: null,
     })
   })
 
@@ -66,7 +67,7 @@ describe('tessera clients', () => {
       code: 1, stdout: '', stderr: 'error: grant_types: Value error, A public client cannot use client_credentials\n',
     })
     expect(await tessera(['clients', 'add', 'x', '--scopes', 'admin'])).toMatchObject({
-      code: 1, stderr: 'error: scopes: Value error, Scopes are any of me, items, users:read, users:write\n',
+      code: 1, stderr: 'error: scopes: Value error, Scopes are any of me, items, users:read, users:write, openid, profile, email, offline_access\n',
     })
     const usage = await tessera(['clients', 'add', 'x', '--type', 'secretive'])
     expect(usage.code).toBe(2)
@@ -77,14 +78,17 @@ describe('tessera clients', () => {
     const result = await tessera(['clients', 'list'])
     expect(result).toMatchObject({ code: 0, stderr: '' })
     const lines = result.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(/^CLIENT ID\s+NAME\s+TYPE\s+GRANT TYPES\s+SCOPES\s+CREATED$/)
+    expect(lines[0]).toMatch(/^CLIENT ID\s+NAME\s+TYPE\s+GRANT TYPES\s+SCOPES\s+REDIRECT URIS\s+FIRST PARTY\s+ID TOKEN ALG\s+CREATED$/)
     expect(lines).toHaveLength(3)
     expect(result.stdout).toContain('Billing service')
     expect(result.stdout).not.toContain(billing.secret)
     const json = await tessera(['clients', 'list', '--json'])
     const listed = JSON.parse(json.stdout) as Record<string, unknown>[]
     expect(listed.map((c) => c.name)).toEqual(['Billing service', 'SPA'])
-    expect(Object.keys(listed[0]!)).toEqual(['client_id', 'name', 'type', 'grant_types', 'scopes', 'created_at'])
+    expect(Object.keys(listed[0]!)).toEqual([
+      'client_id', 'name', 'type', 'grant_types', 'scopes', 'redirect_uris', 'post_logout_redirect_uris', 'first_party',
+      'id_token_signed_response_alg', 'resources', 'created_at',
+    ])
     expect(json.stdout).not.toMatch(/secret|hash/i)
   })
 
@@ -119,5 +123,104 @@ describe('tessera clients', () => {
     expect(await inStore((store) => store.clients.findById(spa.id))).toBeNull()
     expect(await inStore((store) => store.refreshTokens.findByHash(hashRefreshToken(refreshToken)))).toBeNull()
     expect(await tessera(['clients', 'remove', spa.id])).toMatchObject({ code: 1, stderr: `error: no client with id "${spa.id}"\n` })
+  })
+})
+
+// Issue 9 part 7: the sign-in fields from the command line.
+describe('tessera clients: sign-in fields', () => {
+  const APP = 'https://app.example/callback'
+  let web: string
+
+  it('add: repeated --redirect-uri, --post-logout-redirect-uri, --resource collect; --first-party, --id-token-alg; printed and stored', async () => {
+    const result = await tessera([
+      'clients', 'add', 'Web app', '--type', 'public', '--grant-types', 'authorization_code refresh_token',
+      '--redirect-uri', APP, '--redirect-uri', 'http://127.0.0.1/callback', '--post-logout-redirect-uri', 'https://app.example/',
+      '--first-party', '--id-token-alg', 'es256', '--resource', 'https://api.example/',
+    ])
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    const match = new RegExp(
+      '^Created public client "Web app" \\(grant types: authorization_code refresh_token; scopes: me items openid profile email offline_access\\)\\.\\n'
+        + `redirect URIs: {4}${APP} http://127\\.0\\.0\\.1/callback\\n`
+        + 'post-logout URIs: https://app\\.example/\\n'
+        + 'first-party: {6}yes \\(its users are not asked for consent\\)\\n'
+        + 'id_token alg: {5}ES256\\n'
+        + 'resources: {8}https://api\\.example/\\n'
+        + `client_id: {5}(${ID})\\n$`,
+    ).exec(result.stdout)
+    expect(match, result.stdout).not.toBeNull()
+    web = match![1]!
+    expect(await inStore((store) => store.clients.findById(web))).toMatchObject({
+      name: 'Web app', type: 'public', secretHash: null, grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: ['me', 'items', 'openid', 'profile', 'email', 'offline_access'], redirectUris: [APP, 'http://127.0.0.1/callback'],
+      postLogoutRedirectUris: ['https://app.example/'], firstParty: true, idTokenSignedResponseAlg: 'ES256', resources: ['https://api.example/'],
+    })
+  })
+
+  it('add with --redirect-uri alone: the code flow by default; list shows redirect URIs, first-party and the algorithm', async () => {
+    const result = await tessera(['clients', 'add', 'Portal', '--redirect-uri', 'https://portal.example/cb', '--json'])
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      type: 'confidential', client_secret: expect.stringMatching(new RegExp(`^${SECRET}$`)), grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: ['https://portal.example/cb'], first_party: false, id_token_signed_response_alg: 'RS256',
+    })
+    const rows = (await tessera(['clients', 'list'])).stdout.trimEnd().split('\n')
+    expect(rows.find((row) => row.includes('Web app'))).toMatch(new RegExp(`${APP} http://127\\.0\\.0\\.1/callback\\s+yes\\s+ES256\\s`))
+    expect(rows.find((row) => row.includes('Portal'))).toMatch(/https:\/\/portal\.example\/cb\s+no\s+RS256\s/)
+    expect(rows.find((row) => row.includes('Billing service'))).toMatch(/client_credentials\s+items\s+-\s+no\s+RS256\s/)
+  })
+
+  it('add refuses bad sign-in fields, naming the field: exit 1, nothing stored', async () => {
+    const before = (await inStore((store) => store.clients.list())).length
+    expect(await tessera(['clients', 'add', 'x', '--redirect-uri', 'http://app.example/cb', '--redirect-uri', 'https://app.example/#frag'])).toEqual({
+      code: 1, signal: null, stdout: '',
+      stderr: 'error: redirect_uris: Value error, The redirect URI "http://app.example/cb" may use http only for a loopback host (127.0.0.1, [::1], localhost); use https\n'
+        + 'error: redirect_uris: Value error, The redirect URI "https://app.example/#frag" must not contain a fragment (RFC 6749 §3.1.2)\n',
+    })
+    expect(await tessera(['clients', 'add', 'x', '--grant-types', 'authorization_code'])).toMatchObject({
+      code: 1, stderr: 'error: redirect_uris: Value error, A client using authorization_code needs at least one redirect URI\n',
+    })
+    expect(await tessera(['clients', 'add', 'x', '--redirect-uri', 'com.example.app:/cb'])).toMatchObject({
+      code: 1, stderr: 'error: redirect_uris: Value error, The redirect URI "com.example.app:/cb" a private-use scheme is for native (public) clients only\n',
+    })
+    expect(await tessera(['clients', 'add', 'x', '--resource', 'api'])).toMatchObject({
+      code: 1, stderr: 'error: resources: Value error, The resource "api" must be an absolute URI (RFC 8707 §2)\n',
+    })
+    const alg = await tessera(['clients', 'add', 'x', '--id-token-alg', 'HS256'])
+    expect(alg.code).toBe(2)
+    expect(alg.stderr).toContain("error: option '--id-token-alg <alg>' argument 'HS256' is invalid. must be one of EdDSA, ES256, RS256")
+    expect((await inStore((store) => store.clients.list())).length).toBe(before)
+  })
+
+  it('update: only the options given change, a repeated option replaces that list, --no-first-party clears the flag', async () => {
+    const result = await tessera([
+      'clients', 'update', web, '--name', 'Web app 2', '--redirect-uri', 'https://app.example/new', '--redirect-uri', 'com.example.app:/cb',
+      '--no-first-party', '--scopes', 'openid me',
+    ])
+    expect(result).toEqual({
+      code: 0, signal: null, stderr: '',
+      stdout: `Updated client "Web app 2" (${web}): changed name, scopes, redirect_uris, first_party (grant types: authorization_code refresh_token; scopes: openid me).\n`
+        + 'redirect URIs:    https://app.example/new com.example.app:/cb\n'
+        + 'post-logout URIs: https://app.example/\n'
+        + 'id_token alg:     ES256\n'
+        + 'resources:        https://api.example/\n',
+    })
+    expect(await inStore((store) => store.clients.findById(web))).toMatchObject({
+      name: 'Web app 2', scopes: ['openid', 'me'], redirectUris: ['https://app.example/new', 'com.example.app:/cb'], firstParty: false,
+      postLogoutRedirectUris: ['https://app.example/'], idTokenSignedResponseAlg: 'ES256', resources: ['https://api.example/'],
+    })
+    const json = await tessera(['clients', 'update', web, '--id-token-alg', 'RS256', '--first-party', '--json'])
+    expect(JSON.parse(json.stdout)).toMatchObject({ client_id: web, first_party: true, id_token_signed_response_alg: 'RS256', changed: ['first_party', 'id_token_signed_response_alg'] })
+    expect(json.stdout).not.toMatch(/secret|hash/i)
+    expect((await tessera(['clients', 'update', web, '--name', 'Web app 2'])).stdout).toMatch(/^Updated client "Web app 2" \([0-9a-f]{32}\): nothing changed /)
+  })
+
+  it('update refuses what the merged client may not be, and unknown ids: exit 1, unchanged', async () => {
+    const before = await inStore((store) => store.clients.findById(web))
+    expect(await tessera(['clients', 'update', web, '--grant-types', 'client_credentials'])).toMatchObject({
+      code: 1, stdout: '', stderr: 'error: grant_types: Value error, A public client cannot use client_credentials\n',
+    })
+    expect(await tessera(['clients', 'update', web, '--redirect-uri', 'http://evil.example/'])).toMatchObject({ code: 1, stdout: '' })
+    expect(await tessera(['clients', 'update', 'ghost', '--name', 'x'])).toMatchObject({ code: 1, stderr: 'error: no client with id "ghost"\n' })
+    expect(await inStore((store) => store.clients.findById(web))).toEqual(before)
   })
 })

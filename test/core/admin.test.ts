@@ -5,6 +5,7 @@ import { Forbidden, NotFound, ValidationFailed } from '../../src/core/errors.js'
 import type { PasswordHasher } from '../../src/core/password.js'
 import type { RefreshTokenStore } from '../../src/core/ports.js'
 import type { UserRecord } from '../../src/core/user.js'
+import { inMemoryBrowserSessions } from './in-memory-sign-in.js'
 import { inMemoryUsers } from './in-memory-stores.js'
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0, 500)
@@ -21,8 +22,9 @@ function setup() {
     async verifyDummy() {},
   }
   const refreshTokens = { async revokeAllForUser(userId: string, now: number) { revoked.push({ userId, now }); return 1 } } as unknown as RefreshTokenStore
-  const deps: AdminDeps = { users, refreshTokens, hasher, passwordMaxBytes: 1024, clock: fixedClock(NOW) }
-  return { users, revoked, hashed, deps }
+  const browserSessions = inMemoryBrowserSessions()
+  const deps: AdminDeps = { users, refreshTokens, browserSessions, hasher, passwordMaxBytes: 1024, clock: fixedClock(NOW) }
+  return { users, revoked, hashed, deps, browserSessions }
 }
 
 async function account(users: ReturnType<typeof inMemoryUsers>, username: string, extra: Partial<UserRecord> = {}): Promise<UserRecord> {
@@ -52,13 +54,17 @@ describe('updateUser', () => {
   })
 
   it('ends the sessions when disabling, and when a scope is taken away', async () => {
-    const { users, revoked, deps } = setup()
+    const { users, revoked, deps, browserSessions } = setup()
     const admin = await account(users, 'root')
     const john = await account(users, 'john')
     const jane = await account(users, 'jane')
+    await browserSessions.create({
+      id: 's-john', tokenHash: 'h', userId: john.id, authenticatedAt: NOW, amr: ['pwd'], createdAt: NOW, lastSeenAt: NOW, expiresAt: NOW + 1000, ip: null, userAgent: null,
+    })
     expect(await updateUser(admin, john.id, { disabled: true }, deps)).toMatchObject({ sessionsEnded: true, user: { disabled: true, tokensNotBefore: CUT_OFF } })
     expect(await updateUser(admin, jane.id, { scopes: ['items'] }, deps)).toMatchObject({ sessionsEnded: true, user: { scopes: ['items'], tokensNotBefore: CUT_OFF } })
     expect(revoked).toEqual([{ userId: john.id, now: NOW }, { userId: jane.id, now: NOW }])
+    expect(browserSessions.records.size).toBe(0)                        // the browser sign-in (single sign-on) ended too
   })
 
   it('writes nothing for an empty update', async () => {

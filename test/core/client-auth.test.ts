@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { authenticateClient, readClientCredentials } from '../../src/core/client-auth.js'
 import {
-  clientSecretMatches, generateClientId, generateClientSecret, hashClientSecret, registerClient, rotateClientSecret,
+  clientSecretMatches, generateClientId, generateClientSecret, hashClientSecret, rotateClientSecret,
 } from '../../src/core/client.js'
+import { registerClient } from '../../src/core/client-registration.js'
 import { toErrorResponse } from '../../src/core/error-response.js'
 import { Conflict, InvalidClient, InvalidRequest, NotFound, ValidationFailed } from '../../src/core/errors.js'
 import type { ClientRecord } from '../../src/core/ports.js'
@@ -14,7 +15,8 @@ const basic = (raw: string) => `Basic ${Buffer.from(raw).toString('base64')}`
 function client(overrides: Partial<ClientRecord> = {}): ClientRecord {
   return {
     id: 'svc', name: 'Service', type: 'confidential', secretHash: hashClientSecret(SECRET), grantTypes: ['client_credentials'],
-    scopes: ['me'], createdAt: 0, ...overrides,
+    scopes: ['me'], createdAt: 0, redirectUris: [], postLogoutRedirectUris: [], firstParty: false, idTokenSignedResponseAlg: 'RS256',
+    resources: [], ...overrides,
   }
 }
 

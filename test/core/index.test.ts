@@ -31,6 +31,16 @@ describe('the public API (tessera)', () => {
       // admin API and audit log (issue 3)
       'AUDIT_EVENTS', 'toPublicAuditEntry', 'PRIVILEGED_SCOPES', 'isPrivilegedScope',
       'findUserOrNotFound', 'updateUser', 'resetPassword', 'deleteUser',
+      // sign-in from apps: authorization code + PKCE, browser sessions, OpenID Connect (issue 9)
+      'InvalidTarget', 'InvalidAuthorizationRequest', 'AuthorizationRedirectError', 'AuthorizationCodeReused',
+      'REDIRECT_URI_MAX_CHARS', 'redirectUriProblem', 'matchRedirectUri', 'matchPostLogoutRedirectUri',
+      'CODE_CHALLENGE_METHODS', 's256Challenge', 'verifierMatches', 'resolveAuthorizationTarget', 'validateAuthorizationRequest',
+      'nextStep', 'authorize', 'authorizationErrorUrl', 'AUTHORIZATION_CODE_SECONDS', 'hashAuthorizationCode', 'hasAuthorizationCodeShape',
+      'issueAuthorizationCode', 'authorizationCodeGrant', 'hashSessionToken', 'startBrowserSession', 'browserSessionLive', 'findSignedIn',
+      'authTimeOf', 'endBrowserSession', 'consentNeeded', 'rememberConsent', 'verifyCredentials', 'tokenHash', 'createIdTokens',
+      'userInfoClaims', 'resolveEndSession', 'postLogoutRedirectUrl', 'IDENTITY_SCOPES', 'isIdentityScope', 'isClientScope',
+      'scopeDescription', 'DEFAULT_ID_TOKEN_ALGORITHM', 'SIGNING_KEY_PURPOSES', 'ensureIdTokenKey', 'updateClient',
+      'CODE_FLOW_GRANT_TYPES', 'CLIENT_URI_LIST_MAX', 'DOCS_CLIENT_ID', 'DEMO_CLIENT_ID', 'ensureDocsClient', 'ensureDemoClient',
     ].sort())
   })
 

@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/core/clock.js'
 import { Conflict, NotFound } from '../../src/core/errors.js'
 import {
-  addSigningKey, ensureIdTokenKey, listSigningKeys, retireSigningKey, rotateSigningKey, type SigningKeySummary,
+  addSigningKey, ensureIdTokenKey, listSigningKeys, retireSigningKey, rotateSigningKey,
 } from '../../src/core/key-rotation.js'
 import type { Store } from '../../src/core/ports.js'
 import { buildKeySet } from '../../src/core/signing-keys.js'
@@ -145,6 +148,8 @@ describe.each(Object.keys(backends))('key purposes on %s', (name) => {
   }
 
   const depsOf = (store: Store) => ({ keys: store.signingKeys, settings: store.settings, clock })
+  /** Keys list oldest first: a second apart, they list in the order they were made. */
+  const tick = () => clock.advance(1000)
   const rows = async (store: Store) => (await store.signingKeys.list()).map((k) => [k.purpose, k.algorithm, k.status])
 
   beforeAll(async () => { backend = await backends[name]!() })
@@ -179,9 +184,13 @@ describe.each(Object.keys(backends))('key purposes on %s', (name) => {
     const [store] = await open()
     const deps = depsOf(store!)
     const access = await addSigningKey('EdDSA', deps)
+    tick()
     const rs = await addSigningKey('RS256', deps, { purpose: 'id_token' })
+    tick()
     const es = await addSigningKey('ES256', deps, { purpose: 'id_token' })
+    tick()
     const { active, previous } = await rotateSigningKey({ purpose: 'id_token' }, deps) // RS256 by default
+    tick()
     expect(active).toMatchObject({ purpose: 'id_token', algorithm: 'RS256', status: 'active' })
     expect(previous).toEqual({ ...rs, status: 'verifying' })
     const byKid = new Map((await listSigningKeys(deps)).map((k) => [k.kid, k.status]))
@@ -190,8 +199,9 @@ describe.each(Object.keys(backends))('key purposes on %s', (name) => {
     const accessRotation = await rotateSigningKey({}, deps)
     expect(accessRotation.active).toMatchObject({ purpose: 'access_token', algorithm: 'EdDSA' })
     expect(accessRotation.previous).toEqual({ ...access, status: 'verifying' })
-    expect((await rows(store!)).filter(([, , status]) => status === 'active')).toEqual([
-      ['id_token', 'ES256', 'active'], ['id_token', 'RS256', 'active'], ['access_token', 'EdDSA', 'active'],
+    expect(await rows(store!)).toEqual([
+      ['access_token', 'EdDSA', 'verifying'], ['id_token', 'RS256', 'verifying'], ['id_token', 'ES256', 'active'],
+      ['id_token', 'RS256', 'active'], ['access_token', 'EdDSA', 'active'],
     ])
   })
 
@@ -223,8 +233,10 @@ describe.each(Object.keys(backends))('key purposes on %s', (name) => {
     const [store] = await open()
     const deps = depsOf(store!)
     const access = await addSigningKey('EdDSA', deps)
+    tick()
     const rs = await ensureIdTokenKey('RS256', deps)
-    expect(rs).toMatchObject({ purpose: 'id_token', algorithm: 'RS256', status: 'active', createdAt: T0 })
+    expect(rs).toMatchObject({ purpose: 'id_token', algorithm: 'RS256', status: 'active', createdAt: clock.now() })
+    tick()
     expect(await ensureIdTokenKey('RS256', deps)).toEqual(rs)
     const es = await ensureIdTokenKey('ES256', deps)
     expect(es).toMatchObject({ purpose: 'id_token', algorithm: 'ES256', status: 'active' })
@@ -235,17 +247,29 @@ describe.each(Object.keys(backends))('key purposes on %s', (name) => {
     expect(await listSigningKeys(deps)).toHaveLength(4)
   })
 
-  it('ensureIdTokenKey: instances starting at once on one database all get the same key, and only it signs', async () => {
-    const stores = await open(3)
-    // Twice over, in one process and across connections: every call lists before any inserts.
-    const results: SigningKeySummary[] = await Promise.all([...stores, stores[0]!].map((store) => ensureIdTokenKey('RS256', depsOf(store))))
-    expect(new Set(results.map((k) => k.kid)).size).toBe(1)
-    const keys = await stores[1]!.signingKeys.list()
-    const live = keys.filter((k) => k.status !== 'retired')
-    expect(live.map((k) => [k.kid, k.purpose, k.algorithm, k.status])).toEqual([[results[0]!.kid, 'id_token', 'RS256', 'active']])
-    // The losers' candidates never signed: they are retired, out of the JWKS.
-    expect(buildKeySet(keys).jwks.keys.map((k) => k.kid)).toEqual([results[0]!.kid])
-    expect(await ensureIdTokenKey('RS256', depsOf(stores[2]!))).toEqual(results[0])
+  /** One key served to every caller, and only it live: the losers' candidates never signed and are retired, out of the JWKS. */
+  async function expectOneKey(store: Store, kids: string[]): Promise<void> {
+    expect(new Set(kids).size).toBe(1)
+    const keys = await store.signingKeys.list()
+    expect(keys.filter((k) => k.status !== 'retired').map((k) => [k.kid, k.purpose, k.algorithm, k.status])).toEqual([[kids[0], 'id_token', 'RS256', 'active']])
+    expect(buildKeySet(keys).jwks.keys.map((k) => k.kid)).toEqual([kids[0]])
+  }
+
+  it('ensureIdTokenKey: calls at once get the same key (every call lists before any inserts)', async () => {
+    // PostgreSQL: three pools, as three instances would hold. SQLite: one connection, since a
+    // second synchronous connection in this process would block the loop the first one commits on.
+    const stores = await open(name === 'PostgreSQL' ? 3 : 1)
+    const callers = [...stores, ...stores, stores[0]!].slice(0, 4)
+    const results = await Promise.all(callers.map((store) => ensureIdTokenKey('RS256', depsOf(store))))
+    await expectOneKey(stores[0]!, results.map((k) => k.kid))
+    expect(await ensureIdTokenKey('RS256', depsOf(stores.at(-1)!))).toEqual(results[0])
+  })
+
+  it('ensureIdTokenKey: two server processes starting at once on one database both succeed with one key', async () => {
+    const [store] = await open() // migrated: the race under test is the keys'
+    const startAt = Date.now() + 3000 // both processes are loaded by then, and call in the same millisecond
+    const kids = await Promise.all([1, 2].map(() => ensureInChild(backend.url, startAt)))
+    await expectOneKey(store!, kids)
   })
 
   it('ensureIdTokenKey ignores a claim naming a key that can no longer sign (a retired one)', async () => {
@@ -263,3 +287,22 @@ describe.each(Object.keys(backends))('key purposes on %s', (name) => {
     expect((await store!.signingKeys.list()).filter((k) => k.status === 'active').map((k) => k.kid)).toEqual([fresh.kid])
   })
 })
+
+const run = promisify(execFile)
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** `ensureIdTokenKey('RS256')` in a process of its own, as a starting server calls it; its kid. */
+async function ensureInChild(url: string, startAt: number): Promise<string> {
+  const script = `
+    import { ensureIdTokenKey, systemClock } from './src/core/index.ts'
+    import { openStore } from './src/storage/index.ts'
+    const store = await openStore(process.env.URL)
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env.START_AT) - Date.now()))
+    const key = await ensureIdTokenKey('RS256', { keys: store.signingKeys, settings: store.settings, clock: systemClock })
+    process.stdout.write(key.kid)
+    await store.close()`
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT, env: { ...process.env, URL: url, START_AT: String(startAt) }, timeout: 30_000,
+  })
+  return stdout
+}

@@ -30,6 +30,8 @@ describe('refresh tokens', () => {
     expect(record).toEqual({
       id: expect.any(String), familyId: expect.any(String), tokenHash: hashRefreshToken(token), userId: 'u1', clientId: null,
       scopes: ['me'], createdAt: NOW, expiresAt: NOW + 90 * DAY, idleExpiresAt: NOW + 14 * DAY,
+      // The code flow's fields: a password-grant login has none of them.
+      authTime: null, audience: [], browserSessionId: null,
     })
     expect(record.familyId).not.toBe(record.id)
   })

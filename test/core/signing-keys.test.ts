@@ -123,7 +123,7 @@ describe('buildKeySet', () => {
   })
 
   it('refuses two active keys', () => {
-    expect(() => buildKeySet([KEYS.EdDSA, { ...KEYS.ES256, status: 'active' }])).toThrow('signing keys: 2 keys are active, expected at most one')
+    expect(() => buildKeySet([KEYS.EdDSA, { ...KEYS.ES256, status: 'active' }])).toThrow('signing keys: 2 access-token keys are active, expected at most one')
   })
 
   it.each([

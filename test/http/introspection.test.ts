@@ -48,7 +48,7 @@ describe('POST /introspect', () => {
     const token = (await postForm(server, '/token', { grant_type: 'client_credentials' }, basic(client.id, secret!))).json().access_token
     const claims = server.tokens.verify(token)
     expect((await introspect(token)).json()).toEqual({
-      active: true, sub: client.id, scope: 'me items', client_id: client.id, exp: claims.exp, iat: claims.iat, token_type: 'Bearer',
+      active: true, sub: client.id, scope: 'me items', client_id: client.id, aud: ISSUER, exp: claims.exp, iat: claims.iat, token_type: 'Bearer',
     })
     await server.store.clients.delete(client.id)
     expect((await introspect(token)).json()).toEqual(INACTIVE) // a removed client's tokens are no more
@@ -107,23 +107,41 @@ describe('POST /introspect', () => {
 })
 
 describe('GET /.well-known/oauth-authorization-server', () => {
-  it('describes the endpoints with absolute URLs from the issuer (RFC 8414)', async () => {
+  it('describes the endpoints with absolute URLs from the issuer (RFC 8414), and is the OpenID configuration too', async () => {
     const res = await server.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
     expect(res.statusCode).toBe(200)
     expect(res.headers['cache-control']).toBe('public, max-age=3600')
     expect(res.json()).toEqual({
       issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/authorize`,
       token_endpoint: `${ISSUER}/token`,
+      userinfo_endpoint: `${ISSUER}/userinfo`,
+      jwks_uri: `${ISSUER}/.well-known/jwks.json`,
       revocation_endpoint: `${ISSUER}/revoke`,
       introspection_endpoint: `${ISSUER}/introspect`,
-      jwks_uri: `${ISSUER}/.well-known/jwks.json`,
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
-      scopes_supported: ['me', 'items', 'users:read', 'users:write'],
-      response_types_supported: [],
+      end_session_endpoint: `${ISSUER}/end-session`,
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'me', 'items', 'users:read', 'users:write'],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code', 'password', 'refresh_token', 'client_credentials'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256', 'EdDSA', 'ES256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256'],
+      claims_supported: [
+        'sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'amr', 'sid', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified',
+      ],
+      prompt_values_supported: ['none', 'login', 'consent'],
+      authorization_response_iss_parameter_supported: true,
+      claims_parameter_supported: false,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
     })
+    const openid = await server.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })
+    expect(openid.statusCode).toBe(200)
+    expect(openid.json()).toEqual(res.json())                        // OIDC Discovery §4: one issuer, one document
   })
 
   it('its issuer is the tokens\' iss, and its endpoints answer', async () => {

@@ -16,6 +16,13 @@ const INVALID = 'Bearer error="invalid_token", error_description="The access tok
 
 const keyDeps = () => ({ keys: server.store.signingKeys, clock: server.clock })
 
+/** The RS256 id_token key every server has (OIDC Core §15.1): published after the access-token keys. */
+async function idTokenJwk(on: TestServer = server): Promise<Record<string, unknown>> {
+  const record = (await on.store.signingKeys.list()).find((k) => k.purpose === 'id_token')
+  if (record === undefined) throw new Error('no id_token key')
+  return record.publicJwk
+}
+
 function jwks(headers: Record<string, string> = {}) {
   return server.app.inject({ method: 'GET', url: '/.well-known/jwks.json', headers })
 }
@@ -49,10 +56,11 @@ function resourceServerAccepts(token: string, set: { keys: PublicJwk[] }): boole
 }
 
 describe('GET /.well-known/jwks.json', () => {
-  it('is an empty set in HS256 mode (the secret is never published), cacheable, with an ETag, without authentication', async () => {
+  it('holds only the id_token key in HS256 mode (the secret is never published), cacheable, with an ETag, without authentication', async () => {
     const res = await jwks()
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ keys: [] })
+    expect(res.json()).toEqual({ keys: [await idTokenJwk()] })
+    expect(res.json().keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' })
     expect(stableHeaders(res.headers)).toEqual({ ...JWKS_HEADERS, etag: expect.stringMatching(/^"[A-Za-z0-9_-]{27}"$/) })
     expect(res.body).not.toContain(SECRET_KEY)
   })
@@ -67,9 +75,10 @@ describe('GET /.well-known/jwks.json', () => {
     const res = await jwks()
     expect(res.statusCode).toBe(200)
     const body = res.json() as { keys: Array<Record<string, unknown>> }
-    expect(body.keys.map((k) => [k.kid, k.alg])).toEqual([[first.kid, 'EdDSA'], [next.kid, 'ES256']])
+    const idKey = await idTokenJwk()
+    expect(body.keys.map((k) => [k.kid, k.alg])).toEqual([[first.kid, 'EdDSA'], [next.kid, 'ES256'], [idKey.kid, 'RS256']])
     const stored = new Map((await server.store.signingKeys.list()).map((k) => [k.kid, k.publicJwk]))
-    expect(body.keys).toEqual([stored.get(first.kid), stored.get(next.kid)])
+    expect(body.keys).toEqual([stored.get(first.kid), stored.get(next.kid), idKey])
     expect(Object.keys(body.keys[0] ?? {})).toEqual(['kty', 'kid', 'alg', 'use', 'crv', 'x'])
     expect(Object.keys(body.keys[1] ?? {})).toEqual(['kty', 'kid', 'alg', 'use', 'crv', 'x', 'y'])
     for (const member of ['"d"', '"p"', '"q"', '"dp"', '"dq"', '"qi"', 'PRIVATE KEY']) expect(res.body).not.toContain(member)
@@ -88,7 +97,7 @@ describe('GET /.well-known/jwks.json', () => {
     const changed = await jwks({ 'if-none-match': etag })
     expect(changed.statusCode).toBe(200)
     expect(changed.headers.etag).not.toBe(etag)
-    expect(changed.json().keys).toHaveLength(1)
+    expect(changed.json().keys).toHaveLength(2)
   })
 })
 
@@ -158,7 +167,7 @@ describe('tokens as the keys change, without a restart', () => {
       await expect.poll(async () => {
         const res = await reloading.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
         return (res.json() as { keys: PublicJwk[] }).keys.map((k) => k.kid)
-      }, { timeout: 3000, interval: 100 }).toEqual([key.kid])
+      }, { timeout: 3000, interval: 100 }).toEqual([key.kid, (await idTokenJwk(reloading)).kid])
       expect(header(reloading.tokens.issue(reloading.users.johndoe.id, ['me']).token).kid).toBe(key.kid)
     } finally {
       await reloading.close()
@@ -205,13 +214,19 @@ describe('hostile tokens against an asymmetric key set (401 Could not validate c
   })
 
   it('the right key, a valid signature, but a typ other than at+jwt', async () => {
-    const record = (await server.store.signingKeys.list())[0]
+    const record = (await server.store.signingKeys.list()).find((k) => k.purpose === 'access_token')
     const signed = (typ: string | undefined) => {
       const input = `${b64url({ alg: 'EdDSA', typ, kid: record?.kid })}.${b64url(claims())}`
       return `${input}.${cryptoSign(null, Buffer.from(input), record?.privateKeyPem ?? '').toString('base64url')}`
     }
     expect((await me(signed('at+jwt'))).statusCode).toBe(200) // the same token, typed as an access token, passes
     for (const typ of ['JWT', 'application/jwt', 'jwt', undefined]) await expectInvalid(signed(typ))
+  })
+
+  it('a valid at+jwt signed with the id_token key: that key signs id_tokens only', async () => {
+    const record = (await server.store.signingKeys.list()).find((k) => k.purpose === 'id_token')
+    const input = `${b64url({ alg: 'RS256', typ: 'at+jwt', kid: record?.kid })}.${b64url(claims())}`
+    await expectInvalid(`${input}.${cryptoSign('sha256', Buffer.from(input), record?.privateKeyPem ?? '').toString('base64url')}`)
   })
 
   it('an unknown kid, and alg none', async () => {

@@ -101,7 +101,10 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/admin/audit'].get.parameters.map((p: { name: string }) => p.name))
       .toEqual(['event', 'user_id', 'actor_id', 'client_id', 'ip', 'since', 'until', 'limit', 'offset'])
     const created = doc.paths['/admin/clients'].post.responses['201'].content['application/json'].schema
-    expect(Object.keys(created.properties)).toEqual(['client_id', 'name', 'type', 'grant_types', 'scopes', 'created_at', 'client_secret'])
+    expect(Object.keys(created.properties)).toEqual([
+      'client_id', 'name', 'type', 'grant_types', 'scopes', 'redirect_uris', 'post_logout_redirect_uris', 'first_party',
+      'id_token_signed_response_alg', 'resources', 'created_at', 'client_secret',
+    ])
     const admin = JSON.stringify(Object.entries(doc.paths).filter(([path]) => path.startsWith('/admin')))
     expect(admin).not.toMatch(/hash/i)
   })

@@ -63,9 +63,11 @@ async function me(server: RunningServer, token: string): Promise<number> {
   return res.status
 }
 
+/** The access-token keys the JWKS publishes (the RS256 id_token key every server makes at start is left out). */
 async function publishedKids(server: RunningServer): Promise<string[]> {
   const res = await fetch(`${server.url}/.well-known/jwks.json`)
-  return ((await res.json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)
+  const idTokenKids = await withStore(async (store) => (await store.signingKeys.list()).filter((k) => k.purpose === 'id_token').map((k) => k.kid))
+  return ((await res.json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid).filter((kid) => !idTokenKids.includes(kid))
 }
 
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).kid as string | undefined
@@ -108,7 +110,7 @@ describe('startServer and signing keys', () => {
   it('starts with the active key and says so; refuses to start on a broken key, naming it', async () => {
     const log = logSink()
     const server = await startServer(config(), { handleSignals: false, logger: log.stream })
-    const active = await withStore(async (store) => (await store.signingKeys.list()).find((k) => k.status === 'active'))
+    const active = await withStore(async (store) => (await store.signingKeys.list()).find((k) => k.status === 'active' && k.purpose === 'access_token'))
     try {
       expect(log.messages).toContain(`signing access tokens with EdDSA key ${active?.kid}`)
       expect(kidOf(await login(server))).toBe(active?.kid)
@@ -117,7 +119,7 @@ describe('startServer and signing keys', () => {
     }
 
     await withStore(async (store) => {
-      const [key] = await store.signingKeys.list()
+      const key = (await store.signingKeys.list()).find((k) => k.purpose === 'access_token')
       await store.signingKeys.insert({ ...(key as NonNullable<typeof key>), kid: 'A'.repeat(43), status: 'verifying', createdAt: 1 })
     })
     await expect(startServer(config(), { handleSignals: false, logger: logSink().stream }))

@@ -102,7 +102,7 @@ describe('POST /token: refusals', () => {
   })
 
   it('unknown grant type: 400 unsupported_grant_type, judged before the other fields and any hashing', async () => {
-    const res = await login({ grant_type: 'authorization_code' })
+    const res = await login({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code' })
     expect(res.statusCode).toBe(400)
     expect(stableHeaders(res.headers)).toEqual(NO_STORE_JSON)
     expect(res.json()).toEqual({ detail: 'Unsupported grant type', error: 'unsupported_grant_type', error_description: 'Unsupported grant type' })

@@ -35,6 +35,6 @@ ${hiddenFields(view, ['decision'])}<div class="actions">
 <button type="submit" name="decision" value="deny" class="button secondary">Deny</button>
 </div>
 </form>
-<p class="note">${view.productName} will remember your choice for this app. You can revoke this later.</p>`,
+<p class="note">${view.productName} will remember your choice: this app will not ask again for these permissions.</p>`,
   })
 }

@@ -41,8 +41,11 @@ export function pageCsp(options: PageCspOptions): string {
  * header syntax, or of another scheme (javascript:, data:, file:).
  */
 export function cspSourceFor(uri: string): string | null {
-  if (UNSAFE.test(uri) || !URL.canParse(uri)) return null
+  if (!URL.canParse(uri)) return null
   const url = new URL(uri)
-  if (url.protocol === 'http:' || url.protocol === 'https:') return HOST_SOURCE.test(url.origin) ? url.origin : url.protocol
-  return PRIVATE_USE_SCHEME.test(url.protocol) ? url.protocol : null
+  // Only the source written into the header is checked: a query string may hold anything.
+  const source = url.protocol === 'http:' || url.protocol === 'https:'
+    ? (HOST_SOURCE.test(url.origin) ? url.origin : url.protocol)
+    : (PRIVATE_USE_SCHEME.test(url.protocol) ? url.protocol : null)
+  return source === null || UNSAFE.test(source) ? null : source
 }

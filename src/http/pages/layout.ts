@@ -28,7 +28,7 @@ export function renderDocument(view: LayoutView): string {
 <link rel="stylesheet" href="${PAGE_STYLES_PATH}">
 </head>
 <body>
-<header class="product"><span class="product-name">${view.productName}</span></header>
+<header class="product">${view.productName}</header>
 <main class="card">
 ${view.body}
 </main>

@@ -98,7 +98,17 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
     return { params, target: await resolveAuthorizationTarget(params, store.clients) }
   }
 
-  app.get(AUTHORIZE_PATH, { schema: { hide: true } }, async (request, reply) => {
+  app.get(AUTHORIZE_PATH, {
+    schema: {
+      summary: 'Authorization Endpoint',
+      description: 'OAuth 2.0 authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636) and OpenID Connect (OIDC Core §3.1.2), for a browser: '
+        + '`response_type=code`, `client_id`, `redirect_uri` (exactly as registered), `scope`, `state`, `nonce`, `code_challenge` and '
+        + '`code_challenge_method=S256` (required), optional `prompt` (none, login, consent), `max_age`, `login_hint`, `resource` (RFC 8707). '
+        + 'Shows the sign-in or consent page (HTML), or redirects to `redirect_uri` with `code`, `state` and `iss` (RFC 9207) — or with '
+        + '`error`. An unknown client or an unregistered redirect_uri is answered on an error page, never redirected. '
+        + 'Parameters are read from the query string as sent (no schema validation: errors go back to the client as the RFCs say).',
+    },
+  }, async (request, reply) => {
     const params = queryOf(request)
     const target = await resolveAuthorizationTarget(params, store.clients)        // unknown client / redirect_uri: a page
     return answering(reply, 302, target, async () => {

@@ -71,12 +71,20 @@ export const endSessionRoutes: FastifyPluginAsync<AppDeps & { idTokens: IdTokens
     }), formAction(logout))
   }
 
-  app.get(END_SESSION_PATH, { schema: { hide: true } }, async (request, reply) => {
+  const schema = {
+    summary: 'End Session',
+    description: 'OpenID Connect RP-Initiated Logout 1.0, for a browser: `id_token_hint`, `post_logout_redirect_uri` (exactly as registered), '
+      + '`state`, `client_id` (query for GET, form for POST). Signs the browser out of Tessera (its sign-in session and the refresh tokens '
+      + 'started from it), then redirects to `post_logout_redirect_uri` with `state`, or shows the signed-out page. Without an '
+      + 'id_token_hint of the signed-in user it asks for confirmation first.',
+  }
+
+  app.get(END_SESSION_PATH, { schema }, async (request, reply) => {
     const query = queryOf(request)
     return handle(request, reply, parametersOf((name) => query.get(name) ?? undefined), false)
   })
 
-  app.post(END_SESSION_PATH, { schema: { hide: true } }, async (request, reply) => {
+  app.post(END_SESSION_PATH, { schema }, async (request, reply) => {
     // The confirmation form is ours (CSRF-checked); a POST from an app is treated as its GET.
     const confirmed = formField(request, 'confirm') === 'yes'
     if (confirmed) assertSameSiteForm(request, formField(request, 'csrf'), cookies, config.issuer)
