@@ -11,6 +11,7 @@ import type { Config } from '../config.js'
 export const REDACTED_KEYS = [
   'authorization', 'cookie', 'set-cookie', 'password', 'client_secret', 'access_token', 'refresh_token',
   'token', 'current_password', 'new_password',             // /revoke and /introspect, the password change and reset
+  'code', 'code_verifier', 'id_token', 'id_token_hint', 'csrf', // the code flow, RP-initiated logout, the pages' forms
 ] as const
 
 const CENSOR = '[Redacted]'

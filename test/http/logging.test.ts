@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashClientSecret } from '../../src/core/index.js'
 import { createLogger } from '../../src/http/logger.js'
+import { TestBrowser, VERIFIER, codeFlowClient, exchangeCode, signInAndAuthorize } from './sign-in-helpers.js'
 import { FORM, PASSWORD, form, startTestServer, type TestServer } from './test-server.js'
 
 // DESIGN.md: never log a password, hash, token or secret. Everything the server writes at the
@@ -99,6 +100,30 @@ describe('log redaction', () => {
     for (const secret of [token, token.split('.')[2] as string, PASSWORD, 'new-password-value', 'wrong-current-value', 'another-new-value', 'rs-secret-value']) {
       expect(written.includes(secret), `log contains ${secret.slice(0, 20)}…`).toBe(false)
     }
+  })
+
+  it('the code flow — sign-in page, consent, code exchange, refresh, userinfo, end-session — leaves no code, token, cookie or CSRF value in the log', async () => {
+    const client = (await codeFlowClient(server)).client
+    const browser = new TestBrowser(server)
+    const { code } = await signInAndAuthorize(browser, client)
+    const session = browser.cookies.get('tessera-session') as string
+    const csrf = browser.cookies.get('tessera-csrf') as string
+    const tokens = (await exchangeCode(server, client.id, code)).json()
+    const replay = await exchangeCode(server, client.id, code)
+    expect(replay.statusCode).toBe(400)
+    const refreshed = await server.app.inject({
+      method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: client.id }),
+    })
+    expect(refreshed.statusCode).toBe(400)                              // the replay revoked the family
+    expect((await server.app.inject({ url: '/userinfo', headers: { authorization: `Bearer ${tokens.access_token}` } })).statusCode).toBe(401)
+    const logout = await browser.get(`/end-session?${new URLSearchParams({ id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://app.example.com/bye', state: 'st' })}`)
+    expect(logout.statusCode).toBe(303)
+    server.app.log.info({ body: { code, code_verifier: VERIFIER, id_token: tokens.id_token, id_token_hint: tokens.id_token, csrf } }, 'a body')
+    const written = output()
+    for (const secret of [code, VERIFIER, session, csrf, tokens.access_token, tokens.refresh_token, tokens.id_token, String(tokens.id_token).split('.')[2], PASSWORD]) {
+      expect(written.includes(secret), `log contains ${secret.slice(0, 20)}…`).toBe(false)
+    }
+    expect(written).toContain('"url":"/authorize?response_type=[Redacted]')
   })
 
   it('redacts the named keys at any depth of a logged object, and credentials in error text', () => {
