@@ -117,7 +117,7 @@ input[type="text"], input[type="password"] {
 
 .secondary:hover { background: var(--code-bg); }
 
-.field + .button, .actions { margin-top: 1.5rem; }
+.field + .button, .actions, h1 + form { margin-top: 1.5rem; }
 
 .actions { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 0.75rem; }
 
