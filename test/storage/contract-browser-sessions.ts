@@ -33,6 +33,17 @@ export function describeBrowserSessionContract(current: () => Store): void {
       expect(await store.browserSessions.findByTokenHash('a\u0000b')).toBeNull()
     })
 
+    it('finds by id (what a code issued from the session checks), and not after the session is deleted', async () => {
+      const store = current()
+      const john = await user()
+      const given = await store.browserSessions.create(session(john.id))
+      expect(await store.browserSessions.findById(given.id)).toEqual(given)
+      expect(await store.browserSessions.findById(randomUUID())).toBeNull()
+      expect(await store.browserSessions.findById('not-a-uuid\u0000')).toBeNull()
+      await store.browserSessions.delete(given.id)
+      expect(await store.browserSessions.findById(given.id)).toBeNull()
+    })
+
     it('stores what the browser sent verbatim', async () => {
       const store = current()
       const john = await user()
