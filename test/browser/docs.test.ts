@@ -4,32 +4,18 @@
 // Drives Debian's chromium through playwright-core; never downloads a browser.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
+import { launchChromium, skipWithoutChromium } from '../support/chromium.js'
+import { freePort } from '../support/tessera-process.js'
 
-const chromiumPath = '/usr/bin/chromium'
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
-// Outside CI a missing browser is a missing tool, not a failure; in CI it must fail.
-const skip = !existsSync(chromiumPath) && !process.env.CI
-if (skip) console.warn(`docs.test.ts skipped: ${chromiumPath} not found (apt-get install chromium); CI runs it`)
+const skip = skipWithoutChromium('docs.test.ts')
 
 const actionTimeoutMs = 15_000
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 /** Polls until the server answers /docs, failing early with its output if it exits. */
 async function waitForDocs(base: string, server: ChildProcess, output: () => string): Promise<void> {
@@ -116,20 +102,12 @@ async function startTessera(temp: string): Promise<{ server: ChildProcess; base:
 // does not start is a failed test (Vitest reports the tests of a failed beforeAll as skipped).
 describe.skipIf(skip)('GET /docs in chromium', () => {
   it('authorizes as johndoe, reads /users/me, logs out and gets 401, all from 127.0.0.1', async () => {
-    if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is required in CI (apt-get install chromium)`)
     const temp = mkdtempSync(join(tmpdir(), 'tessera-docs-'))
     let tessera: Awaited<ReturnType<typeof startTessera>> | undefined
     let browser: Browser | undefined
     try {
       tessera = await startTessera(temp)
-      browser = await chromium.launch({
-        executablePath: chromiumPath,
-        args: [
-          '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-          '--no-first-run', '--disable-component-update', '--disable-sync',
-        ],
-        timeout: 30_000,
-      })
+      browser = await launchChromium()
       await waitForDocs(tessera.base, tessera.server, tessera.output)
       await walkThrough(browser, tessera.base, tessera.output)
     } finally {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { REPO_ROOT, cleanEnv } from '../cli/run-cli.js'
 import { freePort } from '../support/tessera-process.js'
 
@@ -10,26 +10,7 @@ import { freePort } from '../support/tessera-process.js'
 // process, Debian's chromium (never a downloaded browser), and the watch that keeps every page
 // free of console errors, CSP reports and requests for other hosts.
 
-export const chromiumPath = '/usr/bin/chromium'
-
-/** Outside CI a missing browser is a missing tool, not a failure; in CI it must fail. */
-export function skipWithoutChromium(file: string): boolean {
-  const skip = !existsSync(chromiumPath) && !process.env.CI
-  if (skip) console.warn(`${file} skipped: ${chromiumPath} not found (apt-get install chromium); CI runs it`)
-  return skip
-}
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is required in CI (apt-get install chromium)`)
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-      '--no-first-run', '--disable-component-update', '--disable-sync',
-    ],
-    timeout: 30_000,
-  })
-}
+export { chromiumPath, launchChromium, skipWithoutChromium } from '../support/chromium.js'
 
 export interface Tessera {
   /** TESSERA_ISSUER: http://127.0.0.1:<port>, where the browser goes. */

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, cleanEnv } from '../cli/run-cli.js'
+import { freePort } from '../support/tessera-process.js'
 
 // The README's quick start, as a user runs it: `npm start -- --demo --port <port>` from the
 // repository root (build, then serve), then FastAPI's tutorial walk-through over real HTTP.
@@ -23,17 +23,6 @@ interface Started {
 }
 
 const running = new Set<ChildProcess>()
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
 
 function start(port: number, env: NodeJS.ProcessEnv): Promise<Started> {
   const npm = spawn('npm', ['start', '--', '--demo', '--port', String(port)], {

@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from './test-server.js'
+import { launchChromium, skipWithoutChromium } from '../support/chromium.js'
 
 // /redoc in a real browser: ReDoc renders the document from the packaged bundle, and the page
 // fetches nothing from another host (its footer logo, hard-wired to a CDN, is stopped by our CSP).
 // test/browser/docs.test.ts does the same for Swagger UI's Authorize flow.
-const chromiumPath = '/usr/bin/chromium'
-const skip = !existsSync(chromiumPath) && !process.env.CI
-if (skip) console.warn(`redoc-browser.test.ts skipped: ${chromiumPath} not found (apt-get install chromium)`)
+const skip = skipWithoutChromium('redoc-browser.test.ts')
 
 describe.skipIf(skip)('GET /redoc in chromium', () => {
   let server: TestServer
@@ -18,11 +16,7 @@ describe.skipIf(skip)('GET /redoc in chromium', () => {
   beforeAll(async () => {
     server = await startTestServer()
     base = await server.app.listen({ host: '127.0.0.1', port: 0 })
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-      timeout: 30_000,
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs'
 import * as client from 'openid-client'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { PASSWORD, startCallbackListener, startInteropServer, type CallbackListener, type InteropClient, type InteropServer } from './interop-server.js'
+import { launchChromium, skipWithoutChromium } from '../support/chromium.js'
 
 // Issue 9 part 10: openid-client v6 — a certified OpenID relying party that refuses anything off
 // the specs — as the app, and Debian's Chromium as the user, against a real listening Tessera:
@@ -11,10 +11,7 @@ import { PASSWORD, startCallbackListener, startInteropServer, type CallbackListe
 // refresh, and RP-initiated logout. Drives /usr/bin/chromium through playwright-core; never
 // downloads a browser.
 
-const chromiumPath = '/usr/bin/chromium'
-// Outside CI a missing browser is a missing tool, not a failure; in CI it must fail.
-const skip = !existsSync(chromiumPath) && !process.env.CI
-if (skip) console.warn(`openid-client.test.ts skipped: ${chromiumPath} not found (apt-get install chromium); CI runs it`)
+const skip = skipWithoutChromium('openid-client.test.ts')
 
 const SCOPE = 'openid profile email offline_access'
 
@@ -28,7 +25,6 @@ describe.skipIf(skip)('openid-client v6 as the relying party, Chromium as the us
   let page: Page
 
   beforeAll(async () => {
-    if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is required in CI (apt-get install chromium)`)
     callback = await startCallbackListener()
     tessera = await startInteropServer<Name>({
       redirectUri: callback.redirectUri, postLogoutRedirectUri: callback.postLogoutRedirectUri,
@@ -40,11 +36,7 @@ describe.skipIf(skip)('openid-client v6 as the relying party, Chromium as the us
         eddsa: { name: 'Example EdDSA App', idTokenSignedResponseAlg: 'EdDSA' },
       },
     })
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-      timeout: 30_000,
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

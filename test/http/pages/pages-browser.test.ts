@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pageAssetRoutes } from '../../../src/http/pages/assets.js'
 import { renderConsent } from '../../../src/http/pages/consent.js'
@@ -12,14 +12,12 @@ import { cspSourceFor, pageCsp } from '../../../src/http/pages/csp.js'
 import { renderError } from '../../../src/http/pages/error.js'
 import { renderSignIn } from '../../../src/http/pages/sign-in.js'
 import { allPages, consent, error, signIn } from './views.js'
+import { launchChromium, skipWithoutChromium } from '../../support/chromium.js'
 
 // The hosted pages as a phone shows them, in Debian's chromium with JavaScript off: each page
 // rendered to a file, served with the page CSP beside /assets/pages.css by a bare Fastify
 // instance. Drives /usr/bin/chromium through playwright-core; never downloads a browser.
-const chromiumPath = '/usr/bin/chromium'
-// Outside CI a missing browser is a missing tool, not a failure; in CI it must fail.
-const skip = !existsSync(chromiumPath) && !process.env.CI
-if (skip) console.warn(`pages-browser.test.ts skipped: ${chromiumPath} not found (apt-get install chromium); CI runs it`)
+const skip = skipWithoutChromium('pages-browser.test.ts')
 
 const PHONE = { width: 390, height: 844 }
 const LONG = 'W'.repeat(120)
@@ -47,7 +45,6 @@ describe.skipIf(skip)('the hosted pages in chromium, JavaScript off, on a 390×8
   let base: string
 
   beforeAll(async () => {
-    if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is required in CI (apt-get install chromium)`)
     temp = mkdtempSync(join(tmpdir(), 'tessera-pages-'))
     for (const [name, page] of Object.entries(pagesToServe())) writeFileSync(join(temp, `${name}.html`), page)
     app = Fastify()
@@ -64,11 +61,7 @@ describe.skipIf(skip)('the hosted pages in chromium, JavaScript off, on a 390×8
       return reply.code(303).header('location', CLIENTS[request.params.client]).send()
     })
     base = await app.listen({ host: '127.0.0.1', port: 0 })
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-      timeout: 30_000,
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {
