@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { hashAuthorizationCode, type ClientRecord } from '../../src/core/index.js'
 import { auditEvents, basic, refresh } from './session-helpers.js'
 import {
-  CHALLENGE, ISSUER, REDIRECT_URI, TestBrowser, authorizeUrl, codeFlowClient, exchangeCode, redirectOf, signInAndAuthorize,
+  CHALLENGE, ISSUER, REDIRECT_URI, TestBrowser, VERIFIER, authorizeUrl, codeFlowClient, exchangeCode, redirectOf, signInAndAuthorize,
 } from './sign-in-helpers.js'
 import { PASSWORD, T0, startTestServer, type TestServer } from './test-server.js'
 
@@ -58,7 +58,9 @@ function expectSignInPage(res: LightMyRequestResponse): void {
 }
 
 /** An error answer at the client's redirect URI (RFC 6749 §4.1.2.1) with `iss` (RFC 9207 §2), and no code. */
-function expectErrorRedirect(res: LightMyRequestResponse, error: string, options: { status?: number; base?: string; state?: string | null } = {}): URLSearchParams {
+function expectErrorRedirect(
+  res: LightMyRequestResponse, error: string, options: { status?: number; base?: string; state?: string | null } = {},
+): URLSearchParams {
   expect(res.statusCode).toBe(options.status ?? 302)
   const { base, params } = redirectOf(res)
   expect(base).toBe(options.base ?? REDIRECT_URI)
@@ -71,20 +73,34 @@ function expectErrorRedirect(res: LightMyRequestResponse, error: string, options
   return params
 }
 
-describe('GET /authorize before the client and its redirect URI are verified: an error page, never a redirect', () => {
-  // Nothing here changes what is stored: one server for the block, a fresh browser per test.
+/**
+ * One server for a describe block whose tests need no database of their own: each gets its own
+ * client and browser (a server per test costs ~0.3 s on PostgreSQL).
+ */
+function useSharedServer(): void {
   let shared: TestServer
-  let registered: ClientRecord
-  beforeAll(async () => {
-    shared = await startTestServer()
-    registered = (await codeFlowClient(shared)).client
-  })
+  beforeAll(async () => { shared = await startTestServer() })
   afterAll(async () => { await shared.close() })
-  beforeEach(() => {
+  beforeEach(async () => {
     server = shared
-    client = registered
+    client = (await codeFlowClient(shared)).client                        // a client of the test's own: what it counts is its own
     browser = new TestBrowser(shared)
   })
+}
+
+/** A server of the test's own: for tests that count rows or audit events, or move the clock. */
+function useFreshServer(): void {
+  beforeEach(async () => {
+    server = await startTestServer()
+    client = (await codeFlowClient(server)).client
+    browser = new TestBrowser(server)
+  })
+  afterEach(async () => { await server.close() })
+}
+
+describe('GET /authorize before the client and its redirect URI are verified: an error page, never a redirect', () => {
+  // Nothing here changes what is stored: one server for the block, a fresh browser per test.
+  useSharedServer()
 
   it('accepts the registered redirect URI exactly as registered (the control for the refusals below)', async () => {
     expectSignInPage(await browser.get(authorizeUrl(client)))
@@ -129,7 +145,7 @@ describe('GET /authorize before the client and its redirect URI are verified: an
   })
 
   it('holds a web (confidential) client to the loopback port it registered: the any-port rule is for native apps only', async () => {
-    const web = (await codeFlowClient(shared, { type: 'confidential', redirectUris: ['http://127.0.0.1:8080/cb'] })).client
+    const web = (await codeFlowClient(server, { type: 'confidential', redirectUris: ['http://127.0.0.1:8080/cb'] })).client
     expectSignInPage(await browser.get(authorizeUrl(web, { redirect_uri: 'http://127.0.0.1:8080/cb' })))
     for (const uri of ['http://127.0.0.1:9090/cb', 'http://127.0.0.1/cb']) {
       expectErrorPage(await browser.get(authorizeUrl(web, { redirect_uri: uri })), 'The redirect_uri is not registered for this application')
@@ -137,34 +153,33 @@ describe('GET /authorize before the client and its redirect URI are verified: an
   })
 
   it('lets a public native client use any port on the loopback IP it registered (RFC 8252 §7.3), path still exact', async () => {
-    const native = (await codeFlowClient(shared, { redirectUris: ['http://127.0.0.1/callback', 'http://[::1]:8000/callback'] })).client
-    for (const uri of ['http://127.0.0.1/callback', 'http://127.0.0.1:51234/callback', 'http://127.0.0.1:80/callback', 'http://[::1]:49152/callback']) {
+    const native = (await codeFlowClient(server, { redirectUris: ['http://127.0.0.1/callback', 'http://[::1]:8000/callback'] })).client
+    const anyPort = ['http://127.0.0.1/callback', 'http://127.0.0.1:51234/callback', 'http://127.0.0.1:80/callback', 'http://[::1]:49152/callback']
+    for (const uri of anyPort) {
       expectSignInPage(await browser.get(authorizeUrl(native, { redirect_uri: uri })))
     }
-    for (const uri of ['http://127.0.0.1:51234/other', 'http://127.0.0.1:51234/callback/', 'http://127.0.0.1:70000/callback', 'http://[::1]:8000/Callback']) {
+    const otherwise = [
+      'http://127.0.0.1:51234/other', 'http://127.0.0.1:51234/callback/', 'http://127.0.0.1:70000/callback', 'http://[::1]:8000/Callback',
+    ]
+    for (const uri of otherwise) {
       expectErrorPage(await browser.get(authorizeUrl(native, { redirect_uri: uri })), 'The redirect_uri is not registered for this application')
     }
   })
 
   it('gives no port freedom for localhost, even to a native client (RFC 8252 §8.3: it may resolve elsewhere)', async () => {
-    const native = (await codeFlowClient(shared, { redirectUris: ['http://localhost:8000/callback'] })).client
+    const native = (await codeFlowClient(server, { redirectUris: ['http://localhost:8000/callback'] })).client
     expectSignInPage(await browser.get(authorizeUrl(native, { redirect_uri: 'http://localhost:8000/callback' })))
     expectErrorPage(await browser.get(authorizeUrl(native, { redirect_uri: 'http://localhost:8001/callback' })), 'not registered')
   })
 
   it('shows a client with no redirect URIs (a password-grant client) on the page', async () => {
-    const legacy = (await codeFlowClient(shared, { grantTypes: ['password'], redirectUris: [] })).client
+    const legacy = (await codeFlowClient(server, { grantTypes: ['password'], redirectUris: [] })).client
     expectErrorPage(await browser.get(authorizeUrl(legacy)), 'The redirect_uri is not registered for this application')
   })
 })
 
 describe('GET /authorize after the client and redirect URI are verified: errors go back to the client', () => {
-  beforeEach(async () => {
-    server = await startTestServer()
-    client = (await codeFlowClient(server)).client
-    browser = new TestBrowser(server)
-  })
-  afterEach(async () => { await server.close() })
+  useSharedServer()
 
   it('answers a client registered without the authorization_code grant unauthorized_client, at its verified redirect URI', async () => {
     // Its redirect URI is registered, so the answer may go there (RFC 6749 §4.1.2.1 lists unauthorized_client as a redirect error).
@@ -182,12 +197,14 @@ describe('GET /authorize after the client and redirect URI are verified: errors 
   })
 
   it('requires PKCE of every client: no code_challenge is invalid_request', async () => {
-    const params = expectErrorRedirect(await browser.get(authorizeUrl(client, { code_challenge: undefined, code_challenge_method: undefined })), 'invalid_request')
+    const res = await browser.get(authorizeUrl(client, { code_challenge: undefined, code_challenge_method: undefined }))
+    const params = expectErrorRedirect(res, 'invalid_request')
     expect(params.get('error_description')).toContain('code_challenge is required')
   })
 
   it('refuses code_challenge_method=plain (RFC 9700 §2.1.1: it sends the verifier itself through the browser)', async () => {
-    const params = expectErrorRedirect(await browser.get(authorizeUrl(client, { code_challenge: CHALLENGE, code_challenge_method: 'plain' })), 'invalid_request')
+    const res = await browser.get(authorizeUrl(client, { code_challenge: CHALLENGE, code_challenge_method: 'plain' }))
+    const params = expectErrorRedirect(res, 'invalid_request')
     expect(params.get('error_description')).toBe('code_challenge_method must be S256')
   })
 
@@ -249,12 +266,7 @@ describe('state round-trip (RFC 6749 §4.1.2: exactly as sent, and only when sen
   // Characters that break a hand-built query: spaces, &, =, +, %, #, quotes, non-ASCII.
   const STATE = 'a b&c=d+e/f?g#h%25i"j\'k<l>é✓'
 
-  beforeEach(async () => {
-    server = await startTestServer()
-    client = (await codeFlowClient(server)).client
-    browser = new TestBrowser(server)
-  })
-  afterEach(async () => { await server.close() })
+  useSharedServer()
 
   it('echoes a state with characters needing escaping exactly, through sign-in and consent, beside the code', async () => {
     const { params } = await signInAndAuthorize(browser, client, { overrides: { state: STATE } })
@@ -274,7 +286,8 @@ describe('state round-trip (RFC 6749 §4.1.2: exactly as sent, and only when sen
     expect(params.has('state')).toBe(false)
     expect(params.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(params.get('iss')).toBe(ISSUER)
-    expectErrorRedirect(await new TestBrowser(server).get(authorizeUrl(client, { state: undefined, prompt: 'none' })), 'login_required', { state: null })
+    const error = await new TestBrowser(server).get(authorizeUrl(client, { state: undefined, prompt: 'none' }))
+    expectErrorRedirect(error, 'login_required', { state: null })
   })
 
   it('refuses a repeated state rather than echoing one of the two', async () => {
@@ -284,13 +297,8 @@ describe('state round-trip (RFC 6749 §4.1.2: exactly as sent, and only when sen
 })
 
 describe('re-authentication: prompt=login and max_age (OIDC Core §3.1.2.1)', () => {
-  beforeEach(async () => {
-    server = await startTestServer()
-    client = (await codeFlowClient(server)).client
-    browser = new TestBrowser(server)
-    await signInAndAuthorize(browser, client)                              // signed in at T0, consent remembered
-  })
-  afterEach(async () => { await server.close() })
+  useFreshServer()
+  beforeEach(async () => { await signInAndAuthorize(browser, client) })  // signed in at T0, consent remembered
 
   async function authTimeOf(code: string): Promise<number> {
     const token = await exchangeCode(server, client.id, code)
@@ -339,12 +347,7 @@ describe('re-authentication: prompt=login and max_age (OIDC Core §3.1.2.1)', ()
 })
 
 describe('consent denied', () => {
-  beforeEach(async () => {
-    server = await startTestServer()
-    client = (await codeFlowClient(server)).client
-    browser = new TestBrowser(server)
-  })
-  afterEach(async () => { await server.close() })
+  useFreshServer()
 
   it('redirects access_denied with state and iss, issues no code, remembers nothing: the next request asks again', async () => {
     const page = await browser.get(authorizeUrl(client))
@@ -373,12 +376,7 @@ describe('consent denied', () => {
 })
 
 describe('POST /token grant_type=authorization_code: attacks on the code', () => {
-  beforeEach(async () => {
-    server = await startTestServer()
-    client = (await codeFlowClient(server)).client
-    browser = new TestBrowser(server)
-  })
-  afterEach(async () => { await server.close() })
+  useSharedServer()
 
   function expectInvalidGrant(res: LightMyRequestResponse): void {
     expect(res.statusCode).toBe(400)
@@ -387,6 +385,8 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
     expect(res.json().access_token).toBeUndefined()
   }
 
+  /** This test's events: the server is shared, the client is the test's own. */
+  const eventsOf = async (event: Parameters<typeof auditEvents>[1]) => (await auditEvents(server, event)).filter((e) => e.clientId === client.id)
   const userinfo = (accessToken: string) => server.app.inject({ url: '/userinfo', headers: { authorization: `Bearer ${accessToken}` } })
   const usersMe = (accessToken: string) => server.app.inject({ url: '/users/me', headers: { authorization: `Bearer ${accessToken}` } })
 
@@ -404,7 +404,7 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
     const refused = await refresh(server, refreshToken, { client_id: client.id })
     expect(refused.statusCode).toBe(400)
     expect(refused.json().error).toBe('invalid_grant')
-    expect(await auditEvents(server, 'authorization_code.reuse_detected')).toMatchObject([{ userId: server.users.johndoe.id, clientId: client.id }])
+    expect(await eventsOf('authorization_code.reuse_detected')).toMatchObject([{ userId: server.users.johndoe.id, clientId: client.id }])
   })
 
   it('a replay also revokes the refresh tokens rotated from the first exchange since', async () => {
@@ -433,9 +433,9 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
       }
     }
     // Every refresh token either exchange stored is revoked.
-    const families = await rawRows('refresh_tokens')
+    const families = (await rawRows('refresh_tokens')).filter((row) => row.client_id === client.id)
     for (const row of families) expect(row.revoked_at).not.toBeNull()
-    expect((await auditEvents(server, 'authorization_code.reuse_detected')).length).toBeGreaterThanOrEqual(5) // one per round, two when both lost
+    expect((await eventsOf('authorization_code.reuse_detected')).length).toBeGreaterThanOrEqual(5) // one per round, two when both lost
   })
 
   it('refuses a wrong code_verifier (RFC 7636 §4.6) and issues nothing; the rightful client, with its verifier, still can — once', async () => {
@@ -445,7 +445,7 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
     const { code } = await signInAndAuthorize(browser, client)
     expectInvalidGrant(await exchangeCode(server, client.id, code, { code_verifier: 'x'.repeat(43) }))
     expectInvalidGrant(await exchangeCode(server, client.id, code, { code_verifier: 'too-short' }))
-    expect(await auditEvents(server, 'authorization_code.exchanged')).toEqual([])
+    expect(await eventsOf('authorization_code.exchanged')).toEqual([])
     expect((await exchangeCode(server, client.id, code)).statusCode).toBe(200)
     expectInvalidGrant(await exchangeCode(server, client.id, code))
   })
@@ -466,7 +466,7 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
     expectInvalidGrant(await exchangeCode(server, client.id, code, { redirect_uri: 'https://evil.example/callback' }))
     const missing = await server.app.inject({
       method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', client_id: client.id }).toString(),
+      payload: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: VERIFIER, client_id: client.id }).toString(),
     })
     expect(missing.statusCode).toBe(400)
     expect(missing.json().error).toBe('invalid_request')
@@ -532,7 +532,7 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
 
   it('stores the code only as its SHA-256: the plaintext is nowhere in the row', async () => {
     const { code } = await signInAndAuthorize(browser, client)
-    const rows = await rawRows('authorization_codes')
+    const rows = (await rawRows('authorization_codes')).filter((row) => row.client_id === client.id)
     expect(rows).toHaveLength(1)
     expect(rows[0]?.code_hash).toBe(hashAuthorizationCode(code))
     expect(JSON.stringify(rows)).not.toContain(code)
@@ -541,12 +541,7 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
 })
 
 describe('a disabled user on the sign-in page', () => {
-  beforeEach(async () => {
-    server = await startTestServer()
-    client = (await codeFlowClient(server)).client
-    browser = new TestBrowser(server)
-  })
-  afterEach(async () => { await server.close() })
+  useFreshServer()
 
   it('is refused with a clear message, gets no session cookie and no session row, and the app gets no code', async () => {
     const page = await browser.get(authorizeUrl(client))
