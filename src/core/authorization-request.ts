@@ -134,6 +134,8 @@ function bounded(params: URLSearchParams, name: string, max: number): string | n
   const value = params.get(name)
   if (value === null || value === '') return null
   if (value.length > max) refuse('invalid_request', `The ${name} parameter is too long`)
+  // Stored with the code and signed into the id_token: a NUL would not even reach PostgreSQL.
+  if (/[\u0000-\u001f\u007f]/.test(value)) refuse('invalid_request', `The ${name} parameter must not contain control characters`)
   return value
 }
 

@@ -26,7 +26,9 @@ export function redirectUriProblem(uri: string, type: ClientType): string | null
   if (typeof uri !== 'string' || uri.length === 0 || uri.length > REDIRECT_URI_MAX_CHARS) {
     return `must be 1 to ${REDIRECT_URI_MAX_CHARS} characters`
   }
-  if (/[\u0000-\u0020\u007f]/.test(uri)) return 'must not contain spaces or control characters'
+  // RFC 3986 URIs are ASCII: anything else could not be written in the Location header that
+  // sends the browser back (register the percent-encoded path and the punycode host).
+  if (/[^\u0021-\u007e]/.test(uri)) return 'must be ASCII without spaces or control characters (percent-encode the rest)'
   if (uri.includes('#')) return 'must not contain a fragment (RFC 6749 §3.1.2)'
   if (uri.includes('*')) return 'must not contain wildcards: redirect URIs are matched exactly'
   if (!URL.canParse(uri)) return 'must be an absolute URI'

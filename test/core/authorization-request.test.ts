@@ -158,6 +158,8 @@ describe('validateAuthorizationRequest: refusals, redirected with their code (RF
     ['a repeated state', { state: ['a', 'b'] }, 'invalid_request', /state parameter must not be repeated/],
     ['a repeated code_challenge', { code_challenge: [CHALLENGE, CHALLENGE] }, 'invalid_request', /must not be repeated/],
     ['a request object', { request: 'eyJ...' }, 'request_not_supported', /Request objects/],
+    ['a NUL in the nonce (stored with the code)', { nonce: 'a\u0000b' }, 'invalid_request', /nonce parameter must not contain control characters/],
+    ['a newline in the login_hint', { login_hint: 'john\ndoe' }, 'invalid_request', /login_hint parameter must not contain control/],
     ['a request_uri', { request_uri: 'urn:example:1' }, 'request_uri_not_supported', /request_uri/],
     ['an oversized state', { state: 's'.repeat(2049) }, 'invalid_request', /state parameter is too long/],
     ['no response_type', { response_type: undefined }, 'invalid_request', /response_type parameter is missing/],

@@ -26,6 +26,9 @@ describe('redirectUriProblem: what may be registered (RFC 6749 §3.1.2, RFC 9700
     [`https://app.example.com/${'a'.repeat(REDIRECT_URI_MAX_CHARS)}`, /1 to 2000 characters/],
     ['https://app.example.com/call back', /spaces or control characters/],
     ['https://app.example.com/\ncallback', /spaces or control characters/],
+    // Not ASCII: the Location header sending the browser back could not carry it (a 500 before).
+    ['https://app.example.com/caf\u20ac', /must be ASCII/],
+    ['https://ex\u00e4mple.com/callback', /must be ASCII/],
     ['https://app.example.com/callback#frag', /fragment/],
     ['https://app.example.com/callback#', /fragment/],
     ['https://*.example.com/callback', /wildcards/],

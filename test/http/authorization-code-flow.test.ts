@@ -184,6 +184,20 @@ describe('the code flow end to end', () => {
     expect((await browser.get(authorizeUrl(client))).body).toContain('name="password"')
   })
 
+  it('ends the previous user\'s session with its refresh family when another user signs in on the same browser', async () => {
+    const { code } = await signInAndAuthorize(browser, client)
+    const john = (await exchangeCode(server, client.id, code)).json()
+    // bob signs in on the shared browser (prompt=login shows the page although johndoe is signed in).
+    await signInAndAuthorize(browser, client, { username: 'bob', overrides: { prompt: 'login', scope: 'openid me' } })
+    expect((await server.store.browserSessions.listForUser(server.users.johndoe.id))).toEqual([])
+    const refresh = await server.app.inject({
+      method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: john.refresh_token, client_id: client.id }).toString(),
+    })
+    expect(refresh.statusCode).toBe(400)
+    expect(refresh.json().error).toBe('invalid_grant')
+  })
+
   it('gives no refresh token without offline_access, and no id_token without openid', async () => {
     const { code } = await signInAndAuthorize(browser, client, { overrides: { scope: 'me' } })
     const body = (await exchangeCode(server, client.id, code)).json()

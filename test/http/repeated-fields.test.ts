@@ -61,3 +61,20 @@ describe('POST /token with a repeated client field', () => {
     expect(server.hasher.calls.verify).toBe(0)
   })
 })
+
+describe('POST /token with a repeated code or code_verifier', () => {
+  it('answers 422 without echoing either: a code and its verifier are secrets as a password is', async () => {
+    const code = 'Xq3rT8vLm2Kp9sWn4bYc7dFg1hJk6zAe5uIo0pQw8Er'
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
+    for (const payload of [
+      `grant_type=authorization_code&code=${code}&code=${code}&code_verifier=${verifier}&client_id=x&redirect_uri=https://a.example/cb`,
+      `grant_type=authorization_code&code=${code}&code_verifier=${verifier}&code_verifier=${verifier}&client_id=x&redirect_uri=https://a.example/cb`,
+    ]) {
+      const res = await post('/token', payload)
+      expect(res.statusCode, payload).toBe(422)
+      expect(res.json().detail).toEqual([expect.objectContaining({ type: 'string_type' })])
+      expect(res.body).not.toContain(code)
+      expect(res.body).not.toContain(verifier)
+    }
+  })
+})

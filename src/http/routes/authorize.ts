@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  AuthorizationRedirectError, authorize, authorizationErrorUrl, countLoginError, findSignedIn, nextStep, rememberConsent,
+  AuthorizationRedirectError, authorize, authorizationErrorUrl, countLoginError, endBrowserSession, findSignedIn, nextStep, rememberConsent,
   resolveAuthorizationTarget, scopeDescription, startBrowserSession, systemClock, throttledLogin, validateAuthorizationRequest,
   verifyCredentials, type AuthorizationRequest, type AuthorizationTarget, type BrowserSessionPolicy, type SignedIn,
 } from '../../core/index.js'
@@ -142,7 +142,7 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
       await recordLoginSucceeded(request, loginAudit, attempt)
       const previous = sessionToken(request, cookies)
       const { token, session } = await startBrowserSession({ userId: user.id, amr: ['pwd'], ip: request.ip, userAgent: userAgentOf(request) }, { ...sessions })
-      if (previous !== undefined) await endPrevious(previous)                           // no session fixation, no pile-up
+      if (previous !== undefined) await endPrevious(previous, user.id)                  // no session fixation, no pile-up
       setSessionCookie(reply, cookies, token, policy.absoluteSeconds)
       return proceed(request, reply, 303, authorization, { session, user }, true)
     })
@@ -179,10 +179,17 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
     })
   })
 
-  /** A new sign-in replaces the browser's previous session (which may be another user's). */
-  async function endPrevious(previousToken: string): Promise<void> {
+  /**
+   * A new sign-in replaces the browser's previous session. Another user's session ends with what
+   * it began (its refresh families, as at end-session): on a shared browser the first user's apps
+   * must not keep offline access that no sign-out there could end. The same user re-authenticating
+   * (prompt=login, max_age) keeps their apps' families; they stay tied to the old session's id.
+   */
+  async function endPrevious(previousToken: string, userId: string): Promise<void> {
     const previous = await findSignedIn(previousToken, sessions)
-    if (previous !== null) await store.browserSessions.delete(previous.session.id)
+    if (previous === null) return
+    if (previous.session.userId === userId) await store.browserSessions.delete(previous.session.id)
+    else await endBrowserSession(previous.session, { browserSessions: store.browserSessions, refreshTokens: store.refreshTokens, clock })
   }
 }
 
