@@ -31,7 +31,7 @@ beforeAll(async () => {
           flag: { type: 'boolean' },
           tags: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 2 },
           id: { type: 'string', format: 'uuid' },
-          code: { type: 'string', pattern: '^[A-Z]+$' },
+          sku: { type: 'string', pattern: '^[A-Z]+$' },
           secret_token: { type: 'string', minLength: 10 },
           nested: { type: 'object', additionalProperties: false, properties: { deep: { type: 'string' } } },
         },
@@ -53,7 +53,7 @@ function post(payload: unknown) {
 describe('ajv → pydantic v2', () => {
   it('maps each keyword to pydantic\'s type, message and ctx, one error per field', async () => {
     const res = await post({
-      name: 'x', kind: 'z', mode: 'slow', count: 0, ratio: 1, flag: 'yes', tags: [], id: 'not-a-uuid', code: 'abc',
+      name: 'x', kind: 'z', mode: 'slow', count: 0, ratio: 1, flag: 'yes', tags: [], id: 'not-a-uuid', sku: 'abc',
       secret_token: 'short', nested: { deep: 5, extra: 1 },
     })
     expect(res.statusCode).toBe(422)
@@ -67,7 +67,7 @@ describe('ajv → pydantic v2', () => {
         { type: 'bool_type', loc: ['body', 'flag'], msg: 'Input should be a valid boolean', input: 'yes' },
         { type: 'too_short', loc: ['body', 'tags'], msg: 'List should have at least 1 item', input: [], ctx: { min_length: 1 } },
         { type: 'uuid_parsing', loc: ['body', 'id'], msg: 'Input should be a valid UUID', input: 'not-a-uuid' },
-        { type: 'string_pattern_mismatch', loc: ['body', 'code'], msg: "String should match pattern '^[A-Z]+$'", input: 'abc', ctx: { pattern: '^[A-Z]+$' } },
+        { type: 'string_pattern_mismatch', loc: ['body', 'sku'], msg: "String should match pattern '^[A-Z]+$'", input: 'abc', ctx: { pattern: '^[A-Z]+$' } },
         { type: 'string_too_short', loc: ['body', 'secret_token'], msg: 'String should have at least 10 characters', ctx: { min_length: 10 } },
         { type: 'string_type', loc: ['body', 'nested', 'deep'], msg: 'Input should be a valid string', input: 5 },
       ],
