@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { hashAuthorizationCode, type ClientRecord } from '../../src/core/index.js'
 import { auditEvents, basic, refresh } from './session-helpers.js'
 import {
-  CHALLENGE, ISSUER, REDIRECT_URI, TestBrowser, VERIFIER, authorizeUrl, codeFlowClient, exchangeCode, redirectOf, signInAndAuthorize,
+  CHALLENGE, ISSUER, expectErrorPage, rawRows, REDIRECT_URI, TestBrowser, VERIFIER, authorizeUrl, codeFlowClient, exchangeCode, redirectOf, signInAndAuthorize,
 } from './sign-in-helpers.js'
 import { PASSWORD, T0, startTestServer, type TestServer } from './test-server.js'
 
@@ -22,33 +22,7 @@ function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString('utf8'))
 }
 
-/**
- * Every row of a table, read over a connection of its own rather than through the store: what an
- * operator (or an attacker with a copy of the database) sees.
- */
-async function rawRows(table: 'authorization_codes' | 'browser_sessions' | 'refresh_tokens'): Promise<Record<string, unknown>[]> {
-  const url = server.config.databaseUrl
-  if (url.startsWith('sqlite:')) {
-    const db = new Sqlite(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true })
-    try { return db.prepare(`select * from ${table}`).all() as Record<string, unknown>[] } finally { db.close() }
-  }
-  const db = new pg.Client({ connectionString: url })
-  await db.connect()
-  try { return (await db.query(`select * from ${table}`)).rows } finally { await db.end() }
-}
 
-/**
- * RFC 6749 §4.1.2.1 / RFC 9700 §4.11.2: while the client or its redirect URI is not verified the
- * browser stays on Tessera's error page — no Location, so nothing sends it anywhere.
- */
-function expectErrorPage(res: LightMyRequestResponse, message: string): void {
-  expect(res.statusCode).toBe(400)
-  expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
-  expect(res.headers.location).toBeUndefined()
-  expect(res.body).toContain('This request cannot be completed')
-  expect(res.body).toContain(message)
-  expect(res.body).not.toContain('name="password"')
-}
 
 /** The sign-in page: the request was accepted and the user is asked for their password. */
 function expectSignInPage(res: LightMyRequestResponse): void {
@@ -354,7 +328,7 @@ describe('consent denied', () => {
     const consent = await browser.get(String((await browser.submit(page, { username: 'johndoe', password: PASSWORD })).headers.location))
     expect(consent.body).toContain('value="allow"')
     expectErrorRedirect(await browser.submit(consent, { decision: 'deny' }), 'access_denied', { status: 303 })
-    expect(await rawRows('authorization_codes')).toEqual([])
+    expect(await rawRows(server, 'authorization_codes')).toEqual([])
     expect(await server.store.consents.find(server.users.johndoe.id, client.id)).toBeNull()
     expect(await auditEvents(server, 'consent.denied')).toHaveLength(1)
 
@@ -433,7 +407,7 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
       }
     }
     // Every refresh token either exchange stored is revoked.
-    const families = (await rawRows('refresh_tokens')).filter((row) => row.client_id === client.id)
+    const families = (await rawRows(server, 'refresh_tokens')).filter((row) => row.client_id === client.id)
     for (const row of families) expect(row.revoked_at).not.toBeNull()
     expect((await eventsOf('authorization_code.reuse_detected')).length).toBeGreaterThanOrEqual(5) // one per round, two when both lost
   })
@@ -532,7 +506,7 @@ describe('POST /token grant_type=authorization_code: attacks on the code', () =>
 
   it('stores the code only as its SHA-256: the plaintext is nowhere in the row', async () => {
     const { code } = await signInAndAuthorize(browser, client)
-    const rows = (await rawRows('authorization_codes')).filter((row) => row.client_id === client.id)
+    const rows = (await rawRows(server, 'authorization_codes')).filter((row) => row.client_id === client.id)
     expect(rows).toHaveLength(1)
     expect(rows[0]?.code_hash).toBe(hashAuthorizationCode(code))
     expect(JSON.stringify(rows)).not.toContain(code)
@@ -552,8 +526,8 @@ describe('a disabled user on the sign-in page', () => {
     expect(res.body).toContain('name="password"')                          // the sign-in form again, for another account
     expect(browser.cookies.has('tessera-session')).toBe(false)
     expect(String(res.headers['set-cookie'] ?? '')).not.toContain('tessera-session=')
-    expect(await rawRows('browser_sessions')).toEqual([])
-    expect(await rawRows('authorization_codes')).toEqual([])
+    expect(await rawRows(server, 'browser_sessions')).toEqual([])
+    expect(await rawRows(server, 'authorization_codes')).toEqual([])
     expect(await auditEvents(server, 'login.failed')).toMatchObject([{ username: 'alice', details: { via: 'sign_in_page' } }])
     // Not signed in: the next request shows the sign-in page again; prompt=none is login_required.
     expectSignInPage(await browser.get(authorizeUrl(client)))

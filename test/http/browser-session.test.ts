@@ -5,7 +5,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { ClientRecord } from '../../src/core/index.js'
 import { auditEvents } from './session-helpers.js'
-import { ISSUER, TestBrowser, authorizeUrl, codeFlowClient, formOf, redirectOf, signInAndAuthorize } from './sign-in-helpers.js'
+import { ISSUER, TestBrowser, rawRows, authorizeUrl, codeFlowClient, formOf, redirectOf, signInAndAuthorize } from './sign-in-helpers.js'
 import { FORM, PASSWORD, form, startTestServer, type TestServer } from './test-server.js'
 
 // Issue 9 parts 2 and 3 through the real routes: CSRF on every hosted form (and so login CSRF),
@@ -58,17 +58,6 @@ async function sessionCount(userId = server.users.johndoe.id): Promise<number> {
   return (await server.store.browserSessions.listForUser(userId)).length
 }
 
-/** Every row of a table over a connection of its own, not through the store: what the database really holds. */
-async function rawRows(table: 'browser_sessions'): Promise<Record<string, unknown>[]> {
-  const url = server.config.databaseUrl
-  if (url.startsWith('sqlite:')) {
-    const db = new Sqlite(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true })
-    try { return db.prepare(`select * from ${table}`).all() as Record<string, unknown>[] } finally { db.close() }
-  }
-  const db = new pg.Client({ connectionString: url })
-  await db.connect()
-  try { return (await db.query(`select * from ${table}`)).rows } finally { await db.end() }
-}
 
 function setCookies(res: LightMyRequestResponse): string[] {
   const raw = res.headers['set-cookie']
@@ -244,7 +233,7 @@ describe('the session cookie', () => {
 
     // What an operator, or a thief with a copy of the database, sees: the SHA-256 only, not the value.
     const value = browser.cookies.get('tessera-session') as string
-    const rows = await rawRows('browser_sessions')
+    const rows = await rawRows(server, 'browser_sessions')
     expect(rows).toHaveLength(1)
     expect(JSON.stringify(rows)).not.toContain(value)
     expect(rows[0]?.token_hash).toBe(createHash('sha256').update(value).digest('hex'))

@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createIdTokens, type ClientRecord } from '../../src/core/index.js'
 import { auditEvents, mintRefreshToken, refresh } from './session-helpers.js'
-import { TestBrowser, authorizeUrl, codeFlowClient, exchangeCode, formOf, redirectOf, signInAndAuthorize } from './sign-in-helpers.js'
+import { TestBrowser, authorizeUrl, expectErrorPage, codeFlowClient, exchangeCode, formOf, redirectOf, signInAndAuthorize } from './sign-in-helpers.js'
 import { startTestServer, type TestServer } from './test-server.js'
 
 // OpenID Connect RP-Initiated Logout 1.0 at GET/POST /end-session, through the real routes. The
@@ -50,15 +50,6 @@ async function expectStillSignedIn(b: TestBrowser = browser): Promise<void> {
 
 async function expectSignedOut(b: TestBrowser = browser): Promise<void> {
   expect((await b.get(authorizeUrl(client))).body).toContain('name="password"')
-}
-
-/** §3 / RFC 9700 §4.11: a request Tessera cannot trust is answered on its page, never redirected. */
-function expectErrorPage(res: LightMyRequestResponse, message: string): void {
-  expect(res.statusCode).toBe(400)
-  expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
-  expect(res.headers.location).toBeUndefined()
-  expect(res.body).toContain('This request cannot be completed')
-  expect(res.body).toContain(message)
 }
 
 function expectConfirmPage(res: LightMyRequestResponse): void {

@@ -1,4 +1,7 @@
+import Sqlite from 'better-sqlite3'
 import type { LightMyRequestResponse } from 'fastify'
+import pg from 'pg'
+import { expect } from 'vitest'
 import { generateClientId, generateClientSecret, hashClientSecret, s256Challenge, type ClientRecord, type NewClient } from '../../src/core/index.js'
 import { ISSUER, PASSWORD, type TestServer } from './test-server.js'
 
@@ -123,3 +126,28 @@ export function exchangeCode(server: TestServer, clientId: string, code: string,
 }
 
 export { ISSUER }
+
+/** Every row of a table over a connection of its own, not through the store: what the database really holds. */
+export async function rawRows(server: TestServer, table: 'authorization_codes' | 'browser_sessions' | 'refresh_tokens'): Promise<Record<string, unknown>[]> {
+  const url = server.config.databaseUrl
+  if (url.startsWith('sqlite:')) {
+    const db = new Sqlite(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true })
+    try { return db.prepare(`select * from ${table}`).all() as Record<string, unknown>[] } finally { db.close() }
+  }
+  const db = new pg.Client({ connectionString: url })
+  await db.connect()
+  try { return (await db.query(`select * from ${table}`)).rows } finally { await db.end() }
+}
+
+/**
+ * RFC 6749 §4.1.2.1 / RFC 9700 §4.11.2: a request Tessera cannot trust (client or redirect URI
+ * not verified) is answered on its error page — no Location, so nothing sends the browser anywhere.
+ */
+export function expectErrorPage(res: LightMyRequestResponse, message: string): void {
+  expect(res.statusCode).toBe(400)
+  expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
+  expect(res.headers.location).toBeUndefined()
+  expect(res.body).toContain('This request cannot be completed')
+  expect(res.body).toContain(message)
+  expect(res.body).not.toContain('name="password"')
+}
