@@ -128,6 +128,8 @@ export function addKeysCommand(program: Command): void {
     .command('retire')
     .description('stop accepting tokens signed by a key and unpublish it (not the active key)')
     .argument('<kid>')
+    // A kid is a base64url thumbprint, so one in 64 begins with '-': take it as the argument, not an option.
+    .allowUnknownOption()
     .action(async (kid: string) => {
       const { key, alreadyRetired, note } = await withStore(async ({ config, store }) => {
         const retired = await retireSigningKey(kid, { keys: store.signingKeys, clock: systemClock })

@@ -128,6 +128,8 @@ describe('tessera keys', () => {
     expect(await tessera(['rotate', '--kid', first])).toMatchObject({ code: 1, stdout: '', stderr: `error: Signing key ${first} is retired and cannot sign again\n` })
     expect(await tessera(['rotate', '--kid', third])).toMatchObject({ code: 1, stderr: `error: Signing key ${third} is already active\n` })
     expect(await tessera(['retire', 'nope'])).toMatchObject({ code: 1, stderr: 'error: No signing key with kid nope\n' })
+    // One kid in 64 starts with '-' (base64url): it is still the argument, not an unknown option.
+    expect(await tessera(['retire', '-nope'])).toMatchObject({ code: 1, stderr: 'error: No signing key with kid -nope\n' })
     expect((await stored()).map((k) => k.status)).toEqual(['retired', 'verifying', 'active'])
   })
 
