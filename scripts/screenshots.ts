@@ -5,11 +5,12 @@
 // the empty space under a short card does not bloat the PNGs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Secret, TOTP } from 'otpauth'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -156,13 +157,84 @@ async function tour(context: BrowserContext, size: string, issuer: string, examp
   await shoot(page, 'signed-out', size)
 }
 
+/** The newest mailed link to `path` in the demo mail folder (each mail's .txt holds its links). */
+function mailedLink(mailDir: string, path: string): string {
+  for (const file of readdirSync(mailDir).filter((f) => f.endsWith('.txt')).sort().reverse()) {
+    const link = readFileSync(join(mailDir, file), 'utf8').match(/https?:\/\/\S+/g)?.find((url) => new URL(url).pathname === path)
+    if (link !== undefined) return link
+  }
+  throw new Error(`no mail with a link to ${path} in ${mailDir}`)
+}
+
+/** The account pages (issue 10), for an account of its own per size: sign-up, the account page, two-step verification, reset. */
+async function accountTour(context: BrowserContext, size: string, issuer: string, mailDir: string): Promise<void> {
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  const person = { username: `mia-${size}`, email: `mia-${size}@example.com`, password: 'mia has a long password' }
+
+  await page.goto(`${issuer}/signup`)
+  await page.getByRole('heading', { name: 'Create account' }).waitFor()
+  await shoot(page, 'sign-up', size)
+  await page.getByLabel('Username').fill(person.username)
+  await page.getByLabel('Email').fill(person.email)
+  await page.getByLabel('Password').fill(person.password)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  // Verification is optional here: the new account is signed in at once (its link is in the mail folder).
+  await page.getByRole('heading', { name: 'Your account' }).waitFor()
+
+  const signInToAccount = async () => {
+    await page.goto(`${issuer}/account`)
+    await page.getByLabel('Username', { exact: true }).fill(person.username)
+    await page.getByLabel('Password', { exact: true }).fill(person.password)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  }
+  await shoot(page, 'account', size)
+
+  const mfaSection = page.getByRole('region', { name: 'Two-step verification' })
+  await mfaSection.getByLabel('Current password').fill(person.password)
+  await mfaSection.getByRole('button', { name: 'Set up an authenticator app' }).click()
+  await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor()
+  await shoot(page, 'totp-enrolment', size)
+  const secret = Secret.fromBase32((await page.locator('code.secret').innerText()).replace(/\s+/g, ''))
+  const totp = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret })
+  const now = Date.now()
+  await page.getByLabel('Code from the app').fill(totp.generate({ timestamp: now }))
+  await page.getByRole('button', { name: 'Turn on' }).click()
+  await page.getByRole('heading', { name: 'Two-step verification is on' }).waitFor()
+  await shoot(page, 'recovery-codes', size)
+
+  await context.clearCookies()
+  await signInToAccount()
+  await page.getByRole('heading', { name: 'Two-step verification' }).waitFor()
+  await shoot(page, 'mfa-challenge', size)
+  await page.getByLabel('Code').fill(totp.generate({ timestamp: now + 30_000 }))           // the next step: inside the ±1 window
+  await page.getByRole('button', { name: 'Verify' }).click()
+  await page.getByRole('heading', { name: 'Your account' }).waitFor()
+
+  await context.clearCookies()
+  await page.goto(`${issuer}/password/forgot`)
+  await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor()
+  await shoot(page, 'forgot-password', size)
+  await page.getByLabel('Email').fill(person.email)
+  await page.getByRole('button', { name: 'Send reset link' }).click()
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor()
+  let link: string | undefined
+  for (let tries = 0; link === undefined; tries += 1) {
+    try { link = mailedLink(mailDir, '/password/reset') } catch (err) { if (tries > 50) throw err; await new Promise((resolve) => setTimeout(resolve, 100)) }
+  }
+  await page.goto(link)
+  await page.getByRole('heading', { name: 'Choose a new password' }).waitFor()
+  await shoot(page, 'reset-password', size)
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium fonts-liberation`)
   mkdirSync(OUT_DIR, { recursive: true })
   const temp = mkdtempSync(join(tmpdir(), 'tessera-screenshots-'))
   const port = await freePort()
   const issuer = `http://127.0.0.1:${port}`
-  const settings = { TESSERA_DATABASE_URL: `sqlite:${join(temp, 'tessera.db')}` }
+  const mailDir = join(temp, 'mail')
+  const settings = { TESSERA_DATABASE_URL: `sqlite:${join(temp, 'tessera.db')}`, TESSERA_MAIL_DIR: mailDir }
   let server: ChildProcess | undefined
   let browser: Browser | undefined
   try {
@@ -181,6 +253,13 @@ async function main(): Promise<void> {
         await tour(context, name, issuer, exampleApp)
       } finally {
         await context.close()
+      }
+      const accounts = await browser.newContext({ ...device, colorScheme: 'light', locale: 'en-US' })
+      await accounts.route((url) => url.host !== new URL(issuer).host, (route) => route.abort())
+      try {
+        await accountTour(accounts, name, issuer, mailDir)
+      } finally {
+        await accounts.close()
       }
     }
   } finally {

@@ -176,3 +176,30 @@ export function trustProxy(name: string, value: string): boolean | readonly stri
   }
   return Object.freeze(entries)
 }
+
+/** `smtp://` or `smtps://` (user and password may be in it: only the scheme is ever quoted back). */
+export function smtpUrl(name: string, value: string): string {
+  const url = value.trim()
+  let parsed: URL
+  try { parsed = new URL(url) } catch { throw new ConfigError(name, 'must be a URL such as smtp://user:pass@mail.example.com:587 or smtps://…:465') }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw new ConfigError(name, `has scheme "${parsed.protocol}": expected smtp: or smtps:`)
+  if (parsed.hostname === '') throw new ConfigError(name, 'needs a host: smtp://mail.example.com:587')
+  return url
+}
+
+/** The From of every mail: an address, optionally with a display name (`Tessera <no-reply@example.com>`). */
+export function mailFrom(name: string, value: string): string {
+  const from = value.trim()
+  const address = /<([^<>\s]+)>$/.exec(from)?.[1] ?? from
+  if (!/^[^\s@<>]+@[^\s@<>.]+(\.[^\s@<>.]+)+$/.test(address) || /[\r\n]/.test(from)) {
+    throw new ConfigError(name, `must be an address such as no-reply@example.com or "Tessera <no-reply@example.com>", got ${JSON.stringify(value)}`)
+  }
+  return from
+}
+
+/** A directory path for the demo mail folder (created at start if missing). */
+export function mailDir(name: string, value: string): string {
+  const dir = value.trim()
+  if (dir === '' || dir.includes('\0')) throw new ConfigError(name, 'must be a directory path')
+  return dir
+}

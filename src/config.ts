@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { ARGON2ID_PARAMS } from './core/password.js'
 import {
-  ConfigError, audience, boolean, corsOrigins, databaseUrl, host, integer, issuer, metricsToken, oneOf, productName, redisKeyPrefix, redisUrl,
-  secretKey, trustProxy, type Range,
+  ConfigError, audience, boolean, corsOrigins, databaseUrl, host, integer, issuer, mailDir, mailFrom, metricsToken, oneOf, productName, redisKeyPrefix, redisUrl,
+  secretKey, smtpUrl, trustProxy, type Range,
 } from './config-values.js'
 
 export { ConfigError } from './config-values.js'
@@ -81,6 +81,20 @@ export interface Config {
   /** The browser sign-in session (single sign-on): hours it may go unused, and hours it lasts in all. */
   sessionIdleHours: number
   sessionAbsoluteHours: number
+  /**
+   * Mail (issue 10): `smtp://…`/`smtps://…` (null: no SMTP), the From address, and a folder the
+   * mails are written to instead (`--demo` uses `./tessera-mail` unless set). With neither, the
+   * features that need mail (verification, reset, email change) are off and the server says so.
+   */
+  smtpUrl: string | null
+  mailFrom: string
+  mailDir: string | null
+  /**
+   * `off`: no verification mails; `optional` (default): new and changed addresses get a link,
+   * nothing waits for it; `required`: sign-in and the password grant refuse an unverified
+   * address. Needs mail unless `off`.
+   */
+  emailVerification: 'off' | 'optional' | 'required'
 }
 
 /** Values given on the command line (`tessera serve --port 0`): they win over the environment. */
@@ -100,6 +114,7 @@ const VARIABLES = [
   'TESSERA_REGISTRATIONS_PER_IP_PER_HOUR', 'TESSERA_REDIS_URL', 'TESSERA_REDIS_KEY_PREFIX',
   'TESSERA_REFRESH_IDLE_DAYS', 'TESSERA_REFRESH_ABSOLUTE_DAYS', 'TESSERA_REQUIRE_CLIENT', 'TESSERA_AUDIT_RETENTION_DAYS',
   'TESSERA_PRODUCT_NAME', 'TESSERA_AUDIENCE', 'TESSERA_SESSION_IDLE_HOURS', 'TESSERA_SESSION_ABSOLUTE_HOURS',
+  'TESSERA_SMTP_URL', 'TESSERA_MAIL_FROM', 'TESSERA_MAIL_DIR', 'TESSERA_EMAIL_VERIFICATION',
 ] as const
 
 type Variable = (typeof VARIABLES)[number]
@@ -192,9 +207,18 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     // A browser sign-in lasts 3 days unused (Auth0's default) and 14 days in all, as long as a refresh token may idle.
     sessionIdleHours: read('TESSERA_SESSION_IDLE_HOURS', int('sessionIdleHours'), 72),
     sessionAbsoluteHours: read('TESSERA_SESSION_ABSOLUTE_HOURS', int('sessionAbsoluteHours'), 14 * 24),
+    smtpUrl: read<string | null>('TESSERA_SMTP_URL', smtpUrl, null),
+    mailFrom: read('TESSERA_MAIL_FROM', mailFrom, 'Tessera <no-reply@localhost>'),
+    mailDir: read<string | null>('TESSERA_MAIL_DIR', mailDir, null),
+    emailVerification: read('TESSERA_EMAIL_VERIFICATION', (n, v) => oneOf(n, v, ['off', 'optional', 'required'] as const), 'optional'),
   }
 
   const merged = { ...fromEnv, ...checkOverrides(overrides) }
+  // The demo writes its mails where a newcomer can open them; a real deployment says where.
+  if (merged.demo && merged.smtpUrl === null && merged.mailDir === null) merged.mailDir = 'tessera-mail'
+  if (merged.emailVerification === 'required' && merged.smtpUrl === null && merged.mailDir === null) {
+    throw new ConfigError('TESSERA_EMAIL_VERIFICATION', 'is required, but no mail can be sent: set TESSERA_SMTP_URL (or TESSERA_MAIL_DIR)')
+  }
   const issuerUrl = merged.issuer ?? defaultIssuer(merged.host, merged.port)
   return Object.freeze({ ...merged, issuer: issuerUrl, audience: merged.audience ?? issuerUrl })
 }
@@ -212,6 +236,9 @@ function checkOverrides(overrides: ConfigOverrides): ConfigOverrides {
     else if (key === 'redisKeyPrefix') checked[key] = redisKeyPrefix(key, value as string)
     else if (key === 'productName') checked[key] = productName(key, value as string)
     else if (key === 'audience') checked[key] = audience(key, value as string)
+    else if (key === 'smtpUrl') checked[key] = value === null ? null : smtpUrl(key, value as string)
+    else if (key === 'mailFrom') checked[key] = mailFrom(key, value as string)
+    else if (key === 'mailDir') checked[key] = value === null ? null : mailDir(key, value as string)
     else if (key in LIMITS) checked[key] = integer(key, value as number, LIMITS[key as keyof typeof LIMITS])
     else checked[key] = value
   }
@@ -264,4 +291,9 @@ export function processThreadpoolSize(config: Pick<Config, 'hashConcurrency'>): 
 /** The PostgreSQL pool settings openStore takes (ignored for SQLite). */
 export function postgresOptions(config: Pick<Config, 'databasePoolSize' | 'databaseStatementTimeoutMs'>): { poolSize: number; statementTimeoutMs: number } {
   return { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs }
+}
+
+/** Whether mail can be sent at all: the features that need it are off otherwise (said at start). */
+export function mailEnabled(config: Pick<Config, 'smtpUrl' | 'mailDir'>): boolean {
+  return config.smtpUrl !== null || config.mailDir !== null
 }

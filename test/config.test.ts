@@ -53,6 +53,10 @@ describe('loadConfig', () => {
       audience: 'http://127.0.0.1:8000',                          // the issuer, unless set
       sessionIdleHours: 72,
       sessionAbsoluteHours: 336,
+      smtpUrl: null,
+      mailFrom: 'Tessera <no-reply@localhost>',
+      mailDir: null,
+      emailVerification: 'optional',
     })
   })
 
@@ -93,6 +97,10 @@ describe('loadConfig', () => {
       TESSERA_AUDIENCE: 'https://api.example.com',
       TESSERA_SESSION_IDLE_HOURS: '8',
       TESSERA_SESSION_ABSOLUTE_HOURS: '24',
+      TESSERA_SMTP_URL: 'smtps://mailer:pw@mail.example.com:465',
+      TESSERA_MAIL_FROM: 'Example <accounts@example.com>',
+      TESSERA_MAIL_DIR: '/var/tmp/mail',
+      TESSERA_EMAIL_VERIFICATION: 'required',
     })
     expect(config).toEqual({
       host: '0.0.0.0', port: 9000, databaseUrl: 'sqlite::memory:', databasePoolSize: 25, databaseStatementTimeoutMs: 2000, secretKey: KEY, accessTokenExpireMinutes: 15,
@@ -105,7 +113,26 @@ describe('loadConfig', () => {
       corsOrigins: ['https://app.example.com', 'http://localhost:3000'], trustProxy: ['10.0.0.0/8', '192.168.1.10'],
       auditRetentionDays: 30,
       productName: 'Example Accounts', audience: 'https://api.example.com', sessionIdleHours: 8, sessionAbsoluteHours: 24,
+      smtpUrl: 'smtps://mailer:pw@mail.example.com:465', mailFrom: 'Example <accounts@example.com>', mailDir: '/var/tmp/mail',
+      emailVerification: 'required',
     })
+  })
+
+  it('mail: --demo writes to tessera-mail unless SMTP or a folder is named; `required` without any mail is refused at start', () => {
+    expect(loadConfig({ TESSERA_DEMO: 'true' })).toMatchObject({ smtpUrl: null, mailDir: 'tessera-mail' })
+    expect(loadConfig({ TESSERA_DEMO: 'true', TESSERA_SMTP_URL: 'smtp://127.0.0.1:2525' })).toMatchObject({ mailDir: null })
+    expect(() => loadConfig({ TESSERA_EMAIL_VERIFICATION: 'required' })).toThrow(/^TESSERA_EMAIL_VERIFICATION is required, but no mail can be sent/)
+    expect(loadConfig({ TESSERA_EMAIL_VERIFICATION: 'required', TESSERA_SMTP_URL: 'smtp://127.0.0.1:2525' }).emailVerification).toBe('required')
+    expect(() => loadConfig({ TESSERA_EMAIL_VERIFICATION: 'sometimes' })).toThrow(/^TESSERA_EMAIL_VERIFICATION/)
+  })
+
+  it('mail: refuses an SMTP URL of another scheme or without a host, and a From that is not one address', () => {
+    expect(() => loadConfig({ TESSERA_SMTP_URL: 'http://mail.example.com' })).toThrow(/^TESSERA_SMTP_URL has scheme "http:"/)
+    expect(() => loadConfig({ TESSERA_SMTP_URL: 'mail.example.com:587' })).toThrow(/^TESSERA_SMTP_URL/)
+    expect(() => loadConfig({ TESSERA_MAIL_FROM: 'nobody' })).toThrow(/^TESSERA_MAIL_FROM must be an address/)
+    expect(() => loadConfig({ TESSERA_MAIL_FROM: 'a@example.com\r\nBcc: x@evil.example' })).toThrow(/^TESSERA_MAIL_FROM/)
+    // The password in the URL is never quoted back in an error.
+    expect(() => loadConfig({ TESSERA_SMTP_URL: 'ftp://user:hunter2@mail.example.com' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }))
   })
 
   it('refuses a product name with control characters or over 60 characters, and an audience that is not an absolute URI', () => {

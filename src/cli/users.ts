@@ -4,6 +4,7 @@ import { addUsersDeleteCommand } from './users/delete.js'
 import { addUsersDisableCommands } from './users/disable.js'
 import { addUsersListCommand } from './users/list.js'
 import { addUsersPasswdCommand } from './users/passwd.js'
+import { addUsersResetMfaCommand } from './users/reset-mfa.js'
 
 export function addUsersCommand(program: Command): void {
   const users = program.command('users').description('manage user accounts')
@@ -11,5 +12,6 @@ export function addUsersCommand(program: Command): void {
   addUsersListCommand(users)
   addUsersDisableCommands(users)
   addUsersPasswdCommand(users)
+  addUsersResetMfaCommand(users)
   addUsersDeleteCommand(users)
 }

@@ -38,6 +38,8 @@ export interface UserUpdate {
   disabled?: boolean | undefined
   scopes?: readonly Scope[] | undefined
   email?: string | null | undefined
+  /** Marks the address proven (or not) without a mailed link, as Keycloak's and Supabase's admin APIs allow. */
+  email_verified?: boolean | undefined
   full_name?: string | null | undefined
 }
 
@@ -49,7 +51,7 @@ export interface UserUpdated {
   sessionsEnded: boolean
 }
 
-const UPDATE_FIELDS = ['disabled', 'scopes', 'email', 'full_name'] as const satisfies readonly (keyof UserUpdate)[]
+const UPDATE_FIELDS = ['disabled', 'scopes', 'email', 'email_verified', 'full_name'] as const satisfies readonly (keyof UserUpdate)[]
 
 /**
  * Disabling, or taking a scope away, ends the user's sessions: otherwise a token issued before
@@ -105,6 +107,7 @@ function changesOf(update: UserUpdate): UserChanges {
     ...(update.disabled === undefined ? {} : { disabled: update.disabled }),
     ...(update.scopes === undefined ? {} : { scopes: [...new Set(update.scopes)] }),
     ...(update.email === undefined ? {} : { email: update.email }),
+    ...(update.email_verified === undefined ? {} : { emailVerified: update.email_verified }),
     ...(update.full_name === undefined ? {} : { fullName: update.full_name }),
   }
 }

@@ -15,6 +15,11 @@ export const AUDIT_EVENTS = [
   // Sign-in from apps (issue 9): consent answers, codes issued, exchanged and replayed, browser sign-outs.
   'consent.granted', 'consent.denied', 'authorization_code.issued', 'authorization_code.exchanged',
   'authorization_code.reuse_detected', 'session.ended',
+  // Accounts (issue 10): mailed links, second factors, the account page.
+  'email.verification_sent', 'email.verified', 'email.change_requested', 'email.changed',
+  'password.reset_requested', 'password.reset', 'password.reset_failed',
+  'mfa.enrolled', 'mfa.removed', 'mfa.challenge_failed', 'mfa.recovery_code_used', 'mfa.recovery_codes_regenerated',
+  'admin.mfa_reset', 'consent.revoked',
 ] as const
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number]

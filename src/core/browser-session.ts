@@ -42,19 +42,26 @@ export interface NewSignIn {
   amr: readonly string[]
   ip: string | null
   userAgent: string | null
+  /**
+   * The account's tokens-not-before (epoch seconds) as read after the sign-in's checks. It is
+   * whole seconds, one past a logout everywhere or password change: a sign-in in that same
+   * second must not count as older than it (findSignedIn would end it on its first use).
+   */
+  notBefore?: number | null
 }
 
 /** Starts a session for a user who just proved who they are; the token goes into the cookie, once. */
 export async function startBrowserSession(signIn: NewSignIn, deps: Pick<BrowserSessionDeps, 'browserSessions' | 'policy' | 'clock'>): Promise<{ token: string; session: BrowserSessionRecord }> {
   const token = randomBytes(TOKEN_BYTES).toString('base64url')
   const now = deps.clock.now()
+  const createdAt = Math.max(now, (signIn.notBefore ?? 0) * 1000)           // as refresh tokens do (mintRefreshToken)
   const session = await deps.browserSessions.create({
     id: randomUUID(),
     tokenHash: hashSessionToken(token),
     userId: signIn.userId,
     authenticatedAt: now,
     amr: [...signIn.amr],
-    createdAt: now,
+    createdAt,
     lastSeenAt: now,
     expiresAt: now + deps.policy.absoluteSeconds * 1000,
     ip: signIn.ip,

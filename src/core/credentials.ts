@@ -1,4 +1,5 @@
-import { InvalidCredentials, InvalidGrant } from './errors.js'
+import type { EmailVerificationPolicy } from './email-verification.js'
+import { EmailNotVerified, InvalidCredentials, InvalidGrant } from './errors.js'
 import type { PasswordHasher } from './password.js'
 import { assertPasswordWithinLimit } from './password-policy.js'
 import type { UserStore } from './ports.js'
@@ -13,13 +14,16 @@ export interface CredentialDeps {
   users: UserStore
   hasher: PasswordHasher
   passwordMaxBytes: number
+  /** TESSERA_EMAIL_VERIFICATION: `required` refuses an account whose address is not verified (absent: not required). */
+  emailVerification?: EmailVerificationPolicy | undefined
 }
 
 /**
  * Username + password → the account, for /token's password grant and the hosted sign-in page
  * alike, so both have the same rules: an oversized password is refused before any hashing;
  * wrong username and wrong password are indistinguishable in answer and in time (a dummy hash
- * for unknown users); a disabled account is revealed only to someone who knows its password;
+ * for unknown users); a disabled account, or one whose address must be verified first, is
+ * revealed only to someone who knows its password;
  * the account is read again after the slow check; old hashes are upgraded to argon2id.
  */
 export async function verifyCredentials(credentials: Credentials, deps: CredentialDeps): Promise<UserRecord> {
@@ -37,6 +41,7 @@ export async function verifyCredentials(credentials: Credentials, deps: Credenti
   const current = await stillCurrent(user, users)                       // re-read after the slow part: changes meanwhile win
   if (rehashed !== null) await users.updatePasswordHash(current.id, rehashed)
   if (current.disabled) throw new InvalidGrant('Inactive user')         // only after the password check
+  if (deps.emailVerification === 'required' && !current.emailVerified) throw new EmailNotVerified() // after it too; no address at all counts as unverified
   return current
 }
 

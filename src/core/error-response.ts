@@ -1,5 +1,5 @@
 import {
-  AuthError, InsufficientScope, InvalidClient, InvalidCredentials, InvalidToken, NotAuthenticated,
+  AuthError, InsufficientScope, InvalidClient, InvalidCredentials, InvalidToken, MfaRequired, NotAuthenticated,
   ServiceUnavailable, TooManyRequests, ValidationFailed,
 } from './errors.js'
 
@@ -51,6 +51,7 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     // Token-endpoint errors: FastAPI's `detail` plus the RFC 6749 §5.2 fields.
     body = { detail: err.detail, error: err.code, error_description: err.detail }
     if (err instanceof InvalidCredentials) headers['www-authenticate'] = 'Bearer'
+    if (err instanceof MfaRequired) body = { ...body, mfa_token: err.mfaToken, expires_in: err.expiresInSeconds }
     // RFC 6749 §5.2 asks for the scheme the client used; RFC 9110 §15.5.2 for a challenge on
     // every 401. Basic is the one scheme client authentication has (client_secret_post is not
     // an HTTP scheme), so it is the challenge either way.

@@ -56,6 +56,34 @@ export class InactiveUser extends AuthError {
 
 // ---- Token endpoint (RFC 6749 §5.2) ----
 
+/**
+ * TESSERA_EMAIL_VERIFICATION=required and the account's address is not verified yet: no token,
+ * no browser session. Revealed, like an inactive account, only to someone who knows the password.
+ */
+export class EmailNotVerified extends AuthError {
+  readonly status = 400
+  override readonly code = 'invalid_grant'
+  constructor() { super('Email not verified') }
+}
+
+/**
+ * The password was right and the account has a second factor (issue 10): no token yet. The body
+ * carries `mfa_token` (short-lived, single-use), redeemed at /token with
+ * grant_type=urn:tessera:params:oauth:grant-type:mfa-otp — Auth0's `mfa_required` shape.
+ */
+export class MfaRequired extends AuthError {
+  readonly status = 403
+  override readonly code = 'mfa_required'
+  constructor(readonly mfaToken: string, readonly expiresInSeconds: number) { super('Multi-factor authentication required') }
+}
+
+/** A wrong, expired or replayed one-time code (TOTP or recovery code): counted as a failed login. */
+export class InvalidOtp extends AuthError {
+  readonly status = 400
+  override readonly code = 'invalid_grant'
+  constructor() { super('Invalid one-time code') }
+}
+
 /** Wrong username or password: the tutorial's 401 with `WWW-Authenticate: Bearer`. */
 export class InvalidCredentials extends AuthError {
   readonly status = 401
@@ -170,6 +198,16 @@ export class ValidationFailed extends AuthError {
 export class IncorrectPassword extends AuthError {
   readonly status = 400
   constructor() { super('Incorrect password') }
+}
+
+/**
+ * A mailed link (email verification, password reset, email change) that cannot be used: unknown,
+ * already used, expired, or no longer about the account's address. One answer for all of them,
+ * so a guessed token learns nothing about real ones.
+ */
+export class InvalidLink extends AuthError {
+  readonly status = 400
+  constructor() { super('This link is invalid or has expired') }
 }
 
 export class Conflict extends AuthError {

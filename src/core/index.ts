@@ -7,11 +7,12 @@ export {
   Conflict, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable,
   TooManyRequests, TooManyLoginFailures, RefreshTokenReused, InvalidClient, UnauthorizedClient, IncorrectPassword,
   InvalidTarget, InvalidAuthorizationRequest, AuthorizationRedirectError, type AuthorizationErrorCode, AuthorizationCodeReused,
+  EmailNotVerified, MfaRequired, InvalidOtp, InvalidLink,
 } from './errors.js'
 export { type ErrorResponse, toErrorResponse, CLIENT_CHALLENGE } from './error-response.js'
 export {
   type UserRecord, type PublicUser, type NewUser, type ItemRecord, type NewItem, type PublicItem,
-  toPublicUser, toPublicItem, normalizeUsername, USERNAME_MIN, USERNAME_MAX,
+  toPublicUser, toPublicItem, normalizeUsername, normalizeEmail, USERNAME_MIN, USERNAME_MAX,
 } from './user.js'
 export type { UserStore, UserSearch, UserPage, UserChanges, ItemStore, SettingsStore, Store } from './ports.js'
 export {
@@ -27,7 +28,7 @@ export { ARGON2ID_PARAMS, type PasswordVerification, type PasswordHasher, create
 export { PASSWORD_MIN_CHARS, assertPasswordAcceptable, assertPasswordWithinLimit } from './password-policy.js'
 export { type AuthDeps, type Authenticated, authenticate } from './authenticate.js'
 export {
-  type PasswordGrantRequest, type TokenResponse, type PasswordGrantDeps, passwordGrant,
+  type PasswordGrantRequest, type TokenResponse, type PasswordGrantDeps, passwordGrant, issueUserTokens,
 } from './password-grant.js'
 export { type RegistrationRequest, type RegistrationDeps, type AccountOptions, registerUser } from './registration.js'
 export { TUTORIAL_SECRET_KEY, assertUsableSecretKey, resolveSecretKey } from './secret-key.js'
@@ -89,7 +90,10 @@ export {
 } from './client-credentials-grant.js'
 export { type RevocationDeps, type Revocation, revokeToken, isClientToken } from './revocation.js'
 export { type Introspection, type IntrospectionDeps, introspect } from './introspection.js'
-export { type PasswordChangeRequest, type PasswordChangeDeps, changePassword } from './password-change.js'
+export {
+  type PasswordChangeRequest, type PasswordChangeDeps, changePassword, type BrowserPasswordChangeDeps, type BrowserPasswordChanged,
+  changePasswordInBrowser,
+} from './password-change.js'
 export { DOCS_CLIENT_ID, DEMO_CLIENT_ID, ensureDocsClient, ensureDemoClient } from './built-in-clients.js'
 
 // ---- Sign-in from apps (issue 9): authorization code + PKCE, browser sessions, OpenID Connect ----
@@ -111,7 +115,7 @@ export {
   type BrowserSessionPolicy, type BrowserSessionDeps, type SignedIn, type NewSignIn, hashSessionToken, startBrowserSession,
   browserSessionLive, findSignedIn, authTimeOf, endBrowserSession,
 } from './browser-session.js'
-export { consentNeeded, rememberConsent } from './consent.js'
+export { consentNeeded, rememberConsent, type ConsentRevocation, revokeConsent } from './consent.js'
 export { type Credentials, type CredentialDeps, verifyCredentials } from './credentials.js'
 export { type IdTokenRequest, type IdTokenHint, type IdTokens, type IdTokenOptions, tokenHash, createIdTokens } from './id-token.js'
 export { type UserInfo, userInfoClaims } from './userinfo.js'
@@ -126,3 +130,53 @@ export type {
 export { DEFAULT_ID_TOKEN_ALGORITHM, SIGNING_KEY_PURPOSES } from './signing-keys.js'
 export type { VerifyOptions } from './access-token.js'
 export { type EndSessionsDeps } from './sessions.js'
+
+// ---- The account page (issue 10): sign-ins to see and end, re-authentication for sensitive changes ----
+export {
+  type AccountSessionDeps, type SessionsEnded, listBrowserSessions, endOwnBrowserSession, endOtherBrowserSessions,
+} from './account-sessions.js'
+export { type ReauthenticationDeps, confirmPassword } from './reauthentication.js'
+
+// ---- Mail (issue 10): the port the server's queue implements, and the words of each mail ----
+export { type MailKind, type MailMessage, type Mailer, noMailer } from './mail.js'
+export {
+  type LinkMailValues, verifyEmailMail, resetPasswordMail, confirmEmailChangeMail, emailChangedNotice, passwordResetDoneNotice,
+} from './mail-templates.js'
+
+// ---- Mailed links (issue 10): single-use tokens, email verification, password reset, email change ----
+export {
+  type OneTimeTokenRequest, type OneTimeTokenDeps, ONE_TIME_TOKEN_SECONDS, hashOneTimeToken, hasOneTimeTokenShape, issueOneTimeToken,
+  findLiveOneTimeToken, consumeOneTimeToken,
+} from './one-time-token.js'
+export { type MailLinkDeps, MAILED_LINK_PATHS, mailedLink } from './mailed-link.js'
+export {
+  type EmailVerificationPolicy, type EmailVerificationDeps, ACCOUNTS_PER_ADDRESS, sameAddress, sendEmailVerification,
+  resendEmailVerification, pendingEmailVerification, verifyEmail, assertEmailShape, assertEmailForPolicy,
+} from './email-verification.js'
+export {
+  type PasswordResetRequestDeps, type PasswordResetLinkDeps, type PasswordResetDeps, type PasswordResetRequest,
+  RESET_ACCOUNTS_PER_ADDRESS, requestPasswordReset, passwordResetAccount, resetPasswordWithLink,
+} from './password-reset.js'
+export {
+  type EmailChangeDeps, type PendingEmailChange, type EmailChanged, requestEmailChange, pendingEmailChange, confirmEmailChange,
+} from './email-change.js'
+export {
+  type MailRequestKind, type MailRequestLimits, type MailRequestLimiter, MAIL_REQUEST_LIMITS, createMailRequestLimiter,
+} from './mail-request-limiter.js'
+
+// ---- Second factor (issue 10): TOTP (RFC 6238), recovery codes, the mfa token and the mfa-otp grant ----
+export {
+  TOTP_DIGITS, TOTP_PERIOD_SECONDS, TOTP_WINDOW, generateTotpSecret, totpUri, totpStep, looksLikeTotpCode, verifyTotp,
+} from './totp.js'
+export { RECOVERY_CODE_COUNT, generateRecoveryCodes, normalizeRecoveryCode, hashRecoveryCode } from './recovery-codes.js'
+export {
+  type MfaDeps, type MfaAccount, type SecondFactorMethod, type TotpStatus, amrFor, startTotpEnrolment, pendingTotpEnrolment,
+  confirmTotpEnrolment, regenerateRecoveryCodes, removeTotp, totpStatus, hasSecondFactor, verifySecondFactor, resetSecondFactor,
+} from './mfa.js'
+export {
+  type MfaChallengeVia, type MfaBinding, type MfaChallenge, type MfaChallengeDeps, type RedeemedMfaChallenge, mfaRequired, redeemMfaChallenge,
+} from './mfa-challenge.js'
+export { type MfaOtpGrantRequest, type MfaOtpGrantDeps, type MfaOtpGranted, MFA_OTP_GRANT_TYPE, mfaOtpGrant } from './mfa-otp-grant.js'
+export type {
+  TotpRecord, TotpStore, RecoveryCodeStore, OneTimeTokenPurpose, OneTimeTokenRecord, NewOneTimeToken, OneTimeTokenStore,
+} from './ports.js'

@@ -1,5 +1,5 @@
 import { clientNetwork } from './client-network.js'
-import { IncorrectPassword, InvalidCredentials, TooManyLoginFailures } from './errors.js'
+import { IncorrectPassword, InvalidCredentials, InvalidOtp, TooManyLoginFailures } from './errors.js'
 import { retryAfterSeconds, throttleKey, type ThrottleRule, type ThrottleStore } from './throttle.js'
 import { normalizeUsername } from './user.js'
 
@@ -31,7 +31,17 @@ export interface LoginAttempt {
   username: string
   /** The client's address as the HTTP layer sees it (trustProxy applied). */
   ip: string
+  /**
+   * Set for a second-factor step (the account's id): its failures are counted per account too,
+   * whatever the address. The per-address budgets alone would let someone holding the password
+   * and many IPv6 /64s try a million codes; and a lock here harms no victim, since only someone
+   * who already has the password reaches this step.
+   */
+  secondFactorOf?: string
 }
+
+/** Wrong second-factor codes an account takes per window from every address together (with the pair limit on). */
+export const SECOND_FACTOR_MAX_FAILURES = 10
 
 export interface LoginLimiter {
   /**
@@ -60,9 +70,14 @@ function ruleFor(limit: number, windowSeconds: number): ThrottleRule {
 export function createLoginLimiter(policy: LoginLimitPolicy, store: ThrottleStore): LoginLimiter {
   const pairRule = ruleFor(policy.maxFailures, policy.windowSeconds)
   const ipRule = ruleFor(policy.ipMaxFailures, policy.windowSeconds)
+  // On whenever the pair limit is: with brute-force limits off (0) none applies.
+  const accountRule = ruleFor(policy.maxFailures > 0 ? SECOND_FACTOR_MAX_FAILURES : 0, policy.windowSeconds)
   const keys = (attempt: LoginAttempt) => {
     const network = clientNetwork(attempt.ip)
-    return { ip: throttleKey('login-ip', network), pair: throttleKey('login', normalizeUsername(attempt.username), network) }
+    return {
+      ip: throttleKey('login-ip', network), pair: throttleKey('login', normalizeUsername(attempt.username), network),
+      account: attempt.secondFactorOf !== undefined && accountRule.limit > 0 ? throttleKey('second-factor', attempt.secondFactorOf) : null,
+    }
   }
 
   return {
@@ -79,16 +94,27 @@ export function createLoginLimiter(policy: LoginLimitPolicy, store: ThrottleStor
           throw new TooManyLoginFailures(retryAfterSeconds(lockedMs))
         }
       }
+      const { account } = keys(attempt)
+      if (account !== null) {
+        const lockedMs = await store.attempt(account, accountRule)
+        if (lockedMs > 0) {
+          if (ipRule.limit > 0) await store.refund(ip)
+          if (pairRule.limit > 0) await store.refund(pair)
+          throw new TooManyLoginFailures(retryAfterSeconds(lockedMs))
+        }
+      }
     },
     async succeeded(attempt) {
-      const { ip, pair } = keys(attempt)
+      const { ip, pair, account } = keys(attempt)
       if (pairRule.limit > 0) await store.reset(pair)
       if (ipRule.limit > 0) await store.refund(ip)          // the address's other failures still count
+      if (account !== null) await store.reset(account)
     },
     async abandoned(attempt) {
-      const { ip, pair } = keys(attempt)
+      const { ip, pair, account } = keys(attempt)
       if (pairRule.limit > 0) await store.refund(pair)
       if (ipRule.limit > 0) await store.refund(ip)
+      if (account !== null) await store.refund(account)
     },
   }
 }
@@ -96,7 +122,8 @@ export function createLoginLimiter(policy: LoginLimitPolicy, store: ThrottleStor
 /**
  * Runs `login` under the limiter: refused before it starts when locked (a throttled request
  * costs no argon2), and only a wrong username or password stays counted as a failure — at
- * /token, or a wrong current password at POST /users/me/password (a guess is a guess).
+ * /token, or a wrong current password at POST /users/me/password (a guess is a guess) — or a
+ * wrong second-factor code (issue 10: the same budget, so a code cannot be guessed elsewhere).
  */
 export async function throttledLogin<T>(limiter: LoginLimiter, attempt: LoginAttempt, login: () => Promise<T>): Promise<T> {
   await limiter.admit(attempt)
@@ -104,7 +131,7 @@ export async function throttledLogin<T>(limiter: LoginLimiter, attempt: LoginAtt
   try {
     result = await login()
   } catch (err) {
-    if (!(err instanceof InvalidCredentials || err instanceof IncorrectPassword)) await limiter.abandoned(attempt)
+    if (!(err instanceof InvalidCredentials || err instanceof IncorrectPassword || err instanceof InvalidOtp)) await limiter.abandoned(attempt)
     throw err
   }
   await limiter.succeeded(attempt)

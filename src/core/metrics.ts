@@ -1,4 +1,4 @@
-import { AuthError, InvalidCredentials, InvalidGrant } from './errors.js'
+import { AuthError, InvalidCredentials, InvalidGrant, InvalidOtp } from './errors.js'
 
 /**
  * What Tessera counts, told by route handlers and the hash gate; where it goes is the
@@ -20,6 +20,10 @@ export interface Metrics {
   tokenRevoked(): void
   /** A hash got its slot after waiting this long (0 when a slot was free): HashAdmission's onAdmitted. */
   hashAdmitted(waitedSeconds: number): void
+  /** A mail handed to the SMTP server (or written to the demo mail folder). */
+  mailSent(): void
+  /** A mail given up on after its retries (logged without its link). */
+  mailFailed(): void
 }
 
 const nothing = (): void => undefined
@@ -27,7 +31,7 @@ const nothing = (): void => undefined
 /** For apps run with metrics off, and for tests that do not look at them. */
 export const noMetrics: Metrics = Object.freeze({
   loginSucceeded: nothing, loginFailed: nothing, loginThrottled: nothing,
-  tokenIssued: nothing, tokenRefreshed: nothing, tokenRevoked: nothing, hashAdmitted: nothing,
+  tokenIssued: nothing, tokenRefreshed: nothing, tokenRevoked: nothing, hashAdmitted: nothing, mailSent: nothing, mailFailed: nothing,
 })
 
 /**
@@ -38,5 +42,5 @@ export const noMetrics: Metrics = Object.freeze({
 export function countLoginError(metrics: Metrics, err: unknown): void {
   if (!(err instanceof AuthError)) return
   if (err.status === 429) metrics.loginThrottled()
-  else if (err instanceof InvalidCredentials || err instanceof InvalidGrant) metrics.loginFailed()
+  else if (err instanceof InvalidCredentials || err instanceof InvalidGrant || err instanceof InvalidOtp) metrics.loginFailed()
 }

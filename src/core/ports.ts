@@ -17,6 +17,11 @@ export interface UserStore {
   findByIdUnlessRevoked?(id: string, jti: string): Promise<UserRecord | null>
   /** Looks up by the normalised username (see normalizeUsername). */
   findByUsername(username: string): Promise<UserRecord | null>
+  /**
+   * The accounts whose email equals `email` ignoring case (normalizeEmail), verified first, then
+   * oldest first. Several only while unverified (verified addresses are unique).
+   */
+  findByEmail(email: string): Promise<UserRecord[]>
   /** Throws `Conflict('Username already registered')` when the normalised name is taken. */
   create(user: NewUser): Promise<UserRecord>
   list(): Promise<UserRecord[]>
@@ -40,7 +45,10 @@ export interface UserPage { users: UserRecord[]; total: number }
 
 /** What an administrator may change about an account (the admin API's PATCH). */
 export interface UserChanges {
+  /** A new address is unverified unless `emailVerified` says otherwise in the same change. */
   email?: string | null
+  /** Conflict('Email already in use') when another account has this address verified. */
+  emailVerified?: boolean
   fullName?: string | null
   disabled?: boolean
   scopes?: readonly Scope[]
@@ -74,6 +82,9 @@ export interface Store {
   browserSessions: BrowserSessionStore
   authorizationCodes: AuthorizationCodeStore
   consents: ConsentStore
+  oneTimeTokens: OneTimeTokenStore
+  totp: TotpStore
+  recoveryCodes: RecoveryCodeStore
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -128,6 +139,8 @@ export interface RefreshTokenStore {
   revokeAllForUser(userId: string, now: number): Promise<number>
   /** Revokes every live token of the families started from this browser session (RP-initiated logout). */
   revokeAllForBrowserSession(browserSessionId: string, now: number): Promise<number>
+  /** Revokes every live token of the user's families with this client (the account page's "remove access"). */
+  revokeAllForUserAndClient(userId: string, clientId: string, now: number): Promise<number>
   /** Deletes tokens whose absolute expiry is before `now` (housekeeping). */
   deleteExpired(now: number): Promise<number>
 }
@@ -343,4 +356,81 @@ export interface ConsentStore {
   revoke(userId: string, clientId: string): Promise<boolean>
   /** Most recently updated first. */
   listForUser(userId: string): Promise<ConsentRecord[]>
+}
+
+// ---- Accounts (issue 10): mailed links, second factors. Times are epoch ms.
+
+/**
+ * What a single-use token is for. Mailed links: verify an address, reset a password, confirm a
+ * new address. `mfa`: the short-lived proof that the password was right, redeemed with a code
+ * (the password grant's `mfa_token`, the sign-in page's second step).
+ */
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password' | 'change_email' | 'mfa'
+
+/** A single-use token as stored: only the SHA-256 of its 256 random bits, never the token. */
+export interface OneTimeTokenRecord {
+  id: string
+  tokenHash: string
+  purpose: OneTimeTokenPurpose
+  userId: string
+  /** The address a mail token was sent to (what it proves); null for `mfa`. */
+  email: string | null
+  /** Small purpose-specific facts, secret-free (the mfa step's client and scopes, where it began). */
+  data: Record<string, string | string[] | null>
+  createdAt: number
+  expiresAt: number
+  consumedAt: number | null
+}
+
+export type NewOneTimeToken = Omit<OneTimeTokenRecord, 'consumedAt'>
+
+export interface OneTimeTokenStore {
+  create(token: NewOneTimeToken): Promise<OneTimeTokenRecord>
+  /** Read without using it (a page that shows a form before the token is spent). Null when unknown, spent or expired at `now`. */
+  findLive(tokenHash: string, purpose: OneTimeTokenPurpose, now: number): Promise<OneTimeTokenRecord | null>
+  /**
+   * Uses the token: one conditional update that succeeds only if it has this purpose, is unspent
+   * and `now < expiresAt`. The record as consumed, or null — of two concurrent uses exactly one wins.
+   */
+  consume(tokenHash: string, purpose: OneTimeTokenPurpose, now: number): Promise<OneTimeTokenRecord | null>
+  /** Spends every unspent token of the user with this purpose (a new link makes older ones void; a reset voids the rest). Returns how many. */
+  consumeAllForUser(userId: string, purpose: OneTimeTokenPurpose, now: number): Promise<number>
+  /** Housekeeping: tokens past `expiresAt` or spent before `now`. */
+  deleteExpired(now: number): Promise<number>
+}
+
+/** A user's TOTP factor (RFC 6238). The secret must be readable to check codes: stored as base32, like the signing keys' PKCS#8. */
+export interface TotpRecord {
+  userId: string
+  /** Base32 (RFC 4648), 160 bits. */
+  secret: string
+  /** Null while enrolment waits for the first code; sign-in asks for codes only once confirmed. */
+  confirmedAt: number | null
+  /** The last time step (floor(unix seconds / 30)) a code was accepted for: a code of that step or earlier is a replay. */
+  lastUsedStep: number | null
+  createdAt: number
+}
+
+export interface TotpStore {
+  find(userId: string): Promise<TotpRecord | null>
+  /** Starts (or restarts) an enrolment: an unconfirmed secret replaces any unconfirmed one. Conflict when a confirmed factor exists. */
+  startEnrolment(userId: string, secret: string, now: number): Promise<TotpRecord>
+  /** Confirms the pending secret and records `step` as used; false when there is none pending. */
+  confirm(userId: string, step: number, now: number): Promise<boolean>
+  /**
+   * Records `step` as used only if it is later than the last used one, in one conditional
+   * update: false means the code was already used (replay), or there is no confirmed factor.
+   */
+  useStep(userId: string, step: number): Promise<boolean>
+  /** Removes the factor and, in the same transaction, the user's recovery codes. */
+  delete(userId: string): Promise<boolean>
+}
+
+/** One recovery code as stored: SHA-256 of the code (80 random bits, so no salt is needed). */
+export interface RecoveryCodeStore {
+  /** Replaces every code of the user with these hashes (one transaction). */
+  replaceAll(userId: string, codeHashes: readonly string[], now: number): Promise<void>
+  /** Spends the code if it is the user's and unspent (one conditional update); false otherwise. */
+  consume(userId: string, codeHash: string, now: number): Promise<boolean>
+  countUnused(userId: string): Promise<number>
 }

@@ -15,7 +15,7 @@ export interface RegistrationDeps { users: UserStore; hasher: PasswordHasher; pa
  * (the admin API, `tessera users add`) may say otherwise. Applied at insert, so the account never
  * exists, even for a moment, with more than it was meant to have.
  */
-export interface AccountOptions { scopes?: readonly Scope[]; disabled?: boolean }
+export interface AccountOptions { scopes?: readonly Scope[]; disabled?: boolean; emailVerified?: boolean }
 
 /**
  * Open registration (SPEC.md "Users"): validate everything first and report every field at once,
@@ -33,7 +33,7 @@ export async function registerUser(request: RegistrationRequest, deps: Registrat
   const passwordHash = await deps.hasher.hash(request.password)
   return deps.users.create({
     username, passwordHash, email, fullName: request.full_name ?? null,
-    disabled: account.disabled ?? false, scopes: [...(account.scopes ?? DEFAULT_USER_SCOPES)],
+    disabled: account.disabled ?? false, scopes: [...(account.scopes ?? DEFAULT_USER_SCOPES)], emailVerified: account.emailVerified === true && email !== null,
   })                                                               // Conflict('Username already registered') passes through
 }
 

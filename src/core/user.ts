@@ -6,6 +6,11 @@ export interface UserRecord {
   id: string
   username: string
   email: string | null
+  /**
+   * The owner proved `email` by a mailed link (issue 10). Any change of address clears it. Among
+   * verified addresses an email is unique ignoring case (the store refuses a second with Conflict).
+   */
+  emailVerified: boolean
   fullName: string | null
   /** PHC string (argon2id) or a legacy bcrypt `$2a$/$2b$/$2y$` hash. Never leaves the server. */
   passwordHash: string
@@ -23,6 +28,7 @@ export interface PublicUser {
   id: string
   username: string
   email: string | null
+  email_verified: boolean
   full_name: string | null
   disabled: boolean
 }
@@ -31,13 +37,15 @@ export interface NewUser {
   username: string
   passwordHash: string
   email?: string | null
+  /** Imported or admin-created accounts may arrive verified; registration never does. */
+  emailVerified?: boolean
   fullName?: string | null
   disabled?: boolean
   scopes?: Scope[]
 }
 
 export function toPublicUser(user: UserRecord): PublicUser {
-  return { id: user.id, username: user.username, email: user.email, full_name: user.fullName, disabled: user.disabled }
+  return { id: user.id, username: user.username, email: user.email, email_verified: user.emailVerified, full_name: user.fullName, disabled: user.disabled }
 }
 
 export const USERNAME_MIN = 3
@@ -47,6 +55,11 @@ export const USERNAME_MAX = 50
  * The key usernames are unique under: NFKC (so compatibility forms like full-width letters fold
  * to one name) then case-folded, so "JohnDoe" and "johndoe" cannot both exist.
  */
+/** The key verified emails are unique under: the whole address lower-cased (as Supabase and Keycloak compare them). */
+export function normalizeEmail(email: string): string {
+  return email.normalize('NFKC').toLowerCase()
+}
+
 export function normalizeUsername(username: string): string {
   return username.normalize('NFKC').toLowerCase()
 }

@@ -13,8 +13,8 @@ export interface UserInfo {
 /**
  * The claims an access token with `scopes` may read (OIDC Core §5.4): `openid` → sub; `profile`
  * → name, preferred_username, updated_at; `email` → email, email_verified. A claim with no value
- * is left out rather than sent as null (§5.3.2). Tessera does not verify addresses yet, so
- * email_verified is false: an app must not treat the address as proven.
+ * is left out rather than sent as null (§5.3.2). email_verified is true only once the owner used
+ * the mailed link (or an administrator said so): an app must not treat the address as proven before.
  */
 export function userInfoClaims(user: UserRecord, scopes: readonly string[]): UserInfo {
   const claims: UserInfo = { sub: user.id }
@@ -25,7 +25,7 @@ export function userInfoClaims(user: UserRecord, scopes: readonly string[]): Use
   }
   if (scopes.includes('email') && user.email !== null && user.email !== '') {
     claims.email = user.email
-    claims.email_verified = false
+    claims.email_verified = user.emailVerified
   }
   return claims
 }

@@ -16,7 +16,7 @@ export type ValidationContext = string
  * responses end up in logs, proxies and bug reports. Matched against every key of the location;
  * an authorization code and its PKCE verifier are secrets too (the logger redacts the same names).
  */
-const SECRET_FIELD = /password|secret|token|authorization|cookie|^code$|code_verifier|csrf/i
+const SECRET_FIELD = /password|secret|token|authorization|cookie|^code$|code_verifier|csrf|^otp$|recovery_code/i
 
 // FastAPI calls the query string "query"; the other locations keep Fastify's names.
 const LOCATION: Record<string, string> = { querystring: 'query', body: 'body', params: 'path', headers: 'header' }

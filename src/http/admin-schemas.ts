@@ -32,6 +32,7 @@ export const AdminUser = Type.Object({
   id: Type.String({ format: 'uuid' }),
   username: Type.String(),
   email: Nullable(Type.String()),
+  email_verified: Type.Boolean({ description: 'The owner proved the address by a mailed link (or an administrator said so).' }),
   full_name: Nullable(Type.String()),
   disabled: Type.Boolean(),
   scopes: Type.Array(Type.String()),
@@ -58,6 +59,7 @@ export const AdminUserCreate = Type.Object({
   username: Type.String({ description: `${USERNAME_MIN} to ${USERNAME_MAX} characters, unique ignoring case (NFKC).` }),
   password: Type.String({ format: 'password', description: 'At least 8 characters.' }),
   email: Type.Optional(Nullable(Type.String({ format: 'email' }))),
+  email_verified: Type.Optional(Type.Boolean({ description: 'Create the account with its address already verified (no mail is sent). Default false.' })),
   full_name: Type.Optional(Nullable(Type.String({ maxLength: 200, pattern: STORABLE_TEXT }))),
   scopes: Type.Optional(ScopeList),
   disabled: Type.Optional(Type.Boolean()),
@@ -69,6 +71,9 @@ export const AdminUserUpdate = Type.Object({
   disabled: Type.Optional(Type.Boolean({ description: 'Disabling also ends every session of the user.' })),
   scopes: Type.Optional(ScopeList),
   email: Type.Optional(Nullable(Type.String({ format: 'email' }))),
+  email_verified: Type.Optional(Type.Boolean({
+    description: 'Marks the address verified or not. A new `email` without it is unverified; 409 when another account verified the address.',
+  })),
   full_name: Type.Optional(Nullable(Type.String({ maxLength: 200, pattern: STORABLE_TEXT }))),
 }, { title: 'AdminUserUpdate' })
 export type AdminUserUpdate = Static<typeof AdminUserUpdate>

@@ -2,15 +2,18 @@ import { createRequire } from 'node:module'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { noMetrics, type Metrics } from '../core/index.js'
+import { noMailer, type Mailer } from '../core/mail.js'
 import { frameworkErrors, installErrorHandler, tesseraAuth } from '../fastify/index.js'
 import { installCors } from './cors.js'
 import type { AppDeps } from './deps.js'
 import { REQUEST_ID_HEADER, TesseraLogController, createLogger, requestIdFor, requestLoggerFactory } from './logger.js'
 import { memoryThrottle } from './limits.js'
 import { PrometheusMetrics, installRequestMetrics, type HashLoad } from './metrics.js'
+import { accountRoutes } from './routes/account.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminClientRoutes } from './routes/admin-clients.js'
 import { adminUserRoutes } from './routes/admin-users.js'
+import { emailRoutes } from './routes/email.js'
 import { authorizeRoutes } from './routes/authorize.js'
 import { OPENAPI_SECURITY, docsRoutes, registerOpenApi } from './routes/docs.js'
 import { demoRoutes } from './demo/demo-routes.js'
@@ -20,9 +23,11 @@ import { healthRoutes } from './routes/health.js'
 import { itemRoutes } from './routes/items.js'
 import { metadataRoutes } from './routes/metadata.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { passwordResetRoutes } from './routes/password-reset.js'
 import { jwksRoutes } from './routes/jwks.js'
 import { revocationRoutes } from './routes/revocation.js'
 import { sessionRoutes } from './routes/sessions.js'
+import { signUpRoutes } from './routes/sign-up.js'
 import { statusRoutes } from './routes/status.js'
 import { tokenRoutes } from './routes/token.js'
 import { userInfoRoutes } from './routes/userinfo.js'
@@ -30,7 +35,9 @@ import { userRoutes } from './routes/users.js'
 import { serverIdTokens } from './id-tokens.js'
 import { installSecurityHeaders, withSecurityHeaders } from './security-headers.js'
 
-export interface BuildAppOptions extends Omit<AppDeps, 'metrics'> {
+export interface BuildAppOptions extends Omit<AppDeps, 'metrics' | 'mailer'> {
+  /** Where mails go; default noMailer (mail features off). */
+  mailer?: Mailer | undefined
   /** A pino logger to use as is, or where to write the app's own redacting logger (default stdout). */
   logger?: Logger | DestinationStream
   /**
@@ -56,7 +63,7 @@ function isLogger(value: BuildAppOptions['logger']): value is Logger {
 export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance> {
   const metrics = given.metrics ?? (given.config.metrics ? new PrometheusMetrics() : noMetrics)
   // One brute-force store for every route when none is shared (see limits.ts).
-  const options: BuildAppOptions & AppDeps = { ...given, metrics, throttle: given.throttle ?? memoryThrottle(given.clock) }
+  const options: BuildAppOptions & AppDeps = { ...given, metrics, mailer: given.mailer ?? noMailer, throttle: given.throttle ?? memoryThrottle(given.clock) }
   const withIdTokens = { ...options, idTokens: serverIdTokens(options) }
   const prometheus = given.config.metrics && metrics instanceof PrometheusMetrics ? metrics : null
   if (prometheus !== null && given.admission !== undefined) prometheus.watchHashAdmission(given.admission)
@@ -105,6 +112,10 @@ export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance>
   await app.register(authorizeRoutes, options)
   await app.register(endSessionRoutes, withIdTokens)
   await app.register(pageAssetRoutes)                                // the hosted pages' stylesheet
+  await app.register(accountRoutes, options)                         // /account: profile, password, second factor, sessions, apps
+  await app.register(signUpRoutes, options)                          // /signup: open registration as a page
+  await app.register(emailRoutes, options)                           // /email/verify, /email/verify/resend, /email/change: mailed links
+  await app.register(passwordResetRoutes, options)                   // /password/forgot, /password/reset
   await app.register(userInfoRoutes, options)
   await app.register(revocationRoutes, options)
   await app.register(sessionRoutes, options)

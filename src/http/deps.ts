@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { AccessTokens, Clock, Metrics, PasswordHasher, SigningKeys, Store, ThrottleStore } from '../core/index.js'
+import type { Mailer } from '../core/mail.js'
 
 /** What Tessera's routes are built from: passed in by buildApp, never looked up. */
 export interface AppDeps {
@@ -23,6 +24,8 @@ export interface AppDeps {
    * instance). Absent: in this process's memory (see src/http/limits.ts).
    */
   throttle?: ThrottleStore | undefined
+  /** Where mails go (issue 10): src/mail's queue when SMTP or a mail folder is configured; buildApp supplies noMailer otherwise. */
+  mailer: Mailer
 }
 
 /** Anything GET /readyz can ask "are you there?" (an ioredis client is one). */

@@ -29,7 +29,7 @@ export interface Housekeeping {
   stop(): void
 }
 
-type HousekeptStores = Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit' | 'browserSessions' | 'authorizationCodes'>
+type HousekeptStores = Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit' | 'browserSessions' | 'authorizationCodes' | 'oneTimeTokens'>
 
 /**
  * Deletes what can no longer matter: refresh tokens past their absolute end (rotated ones are
@@ -48,8 +48,9 @@ export function startHousekeeping(store: HousekeptStores, clock: Clock, log: Log
       const revokedTokens = await store.revokedTokens.deleteExpired(now)
       const browserSessions = await store.browserSessions.deleteExpired(now, now - sessionIdleHours * HOUR_MS)
       const authorizationCodes = await store.authorizationCodes.deleteExpired(now)
-      if (refreshTokens + revokedTokens + browserSessions + authorizationCodes > 0) {
-        log.info({ refreshTokens, revokedTokens, browserSessions, authorizationCodes }, 'deleted expired session records')
+      const oneTimeTokens = await store.oneTimeTokens.deleteExpired(now)
+      if (refreshTokens + revokedTokens + browserSessions + authorizationCodes + oneTimeTokens > 0) {
+        log.info({ refreshTokens, revokedTokens, browserSessions, authorizationCodes, oneTimeTokens }, 'deleted expired session records')
       }
       const auditEntries = auditRetentionDays > 0 ? await store.audit.deleteOlderThan(now - auditRetentionDays * DAY_MS) : 0
       if (auditEntries > 0) log.info({ auditEntries, auditRetentionDays }, 'deleted audit entries past their retention')

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import {
-  createLoginLimiter, createRegistrationLimiter, failOpen, systemClock, type Clock, type LoginLimiter, type RegistrationLimiter,
-  type ThrottleStore,
+  createLoginLimiter, createMailRequestLimiter, createRegistrationLimiter, failOpen, systemClock, type Clock, type LoginLimiter,
+  type MailRequestLimiter, type RegistrationLimiter, type ThrottleStore,
 } from '../core/index.js'
 import { MemoryThrottleStore } from '../storage/index.js'
 import type { AppDeps } from './deps.js'
@@ -41,4 +41,9 @@ export function loginLimiterFor(deps: AppDeps, log: FastifyBaseLogger): LoginLim
 
 export function registrationLimiterFor(deps: AppDeps, log: FastifyBaseLogger): RegistrationLimiter {
   return createRegistrationLimiter(deps.config.registrationsPerIpPerHour, throttleFor(deps, log))
+}
+
+/** Requests for mailed links (password reset, verification resend): per address and per network, on the same store. */
+export function mailRequestLimiterFor(deps: AppDeps, log: FastifyBaseLogger): MailRequestLimiter {
+  return createMailRequestLimiter(throttleFor(deps, log))
 }

@@ -10,8 +10,9 @@ import type { Config } from '../config.js'
  */
 export const REDACTED_KEYS = [
   'authorization', 'cookie', 'set-cookie', 'password', 'client_secret', 'access_token', 'refresh_token',
-  'token', 'current_password', 'new_password',             // /revoke and /introspect, the password change and reset
+  'token', 'current_password', 'new_password', 'new_password_again', // /revoke and /introspect, the password change and reset (and its pages)
   'code', 'code_verifier', 'id_token', 'id_token_hint', 'csrf', // the code flow, RP-initiated logout, the pages' forms
+  'mfa_token', 'otp', 'recovery_code',                      // the second factor (issue 10): the mfa-otp grant, the sign-in's second step
 ] as const
 
 const CENSOR = '[Redacted]'

@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify'
 import {
-  AuthError, InvalidCredentials, InvalidGrant, ServiceUnavailable, TooManyRequests, ValidationFailed,
+  AuthError, EmailNotVerified, InvalidCredentials, InvalidGrant, ServiceUnavailable, TooManyRequests, ValidationFailed,
   type Audit, type Clock, type UserStore,
 } from '../core/index.js'
 import { recordAudit } from './audit.js'
 
 /** Why a password login failed, as the audit log records it: a code, never the password. */
 export type LoginFailureReason =
-  | 'invalid_credentials' | 'inactive' | 'throttled' | 'overloaded' | 'invalid_request' | (string & {})
+  | 'invalid_credentials' | 'inactive' | 'email_not_verified' | 'throttled' | 'overloaded' | 'invalid_request' | (string & {})
 
 /**
  * The reason code of a failed login, or null when the failure is not the login's (a bug or an
@@ -16,6 +16,7 @@ export type LoginFailureReason =
 export function loginFailureReason(err: unknown): LoginFailureReason | null {
   if (err instanceof InvalidCredentials) return 'invalid_credentials'
   if (err instanceof InvalidGrant && err.detail === 'Inactive user') return 'inactive'
+  if (err instanceof EmailNotVerified) return 'email_not_verified'
   if (err instanceof TooManyRequests) return 'throttled'
   if (err instanceof ServiceUnavailable) return 'overloaded'
   if (err instanceof ValidationFailed) return 'invalid_request'          // a password over the size limit

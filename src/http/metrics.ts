@@ -26,6 +26,7 @@ export class PrometheusMetrics implements Metrics {
   readonly #logins: Counter<'outcome'>
   readonly #tokens: Counter<'kind'>
   readonly #hashWait: Histogram
+  readonly #mails: Counter<'outcome'>
   #hashLoad: HashLoad | null = null
 
   constructor() {
@@ -46,6 +47,10 @@ export class PrometheusMetrics implements Metrics {
       name: 'tessera_hash_wait_seconds', help: 'Time a password hash waited for a free slot (0 when one was free).',
       buckets: LATENCY_BUCKETS, registers,
     })
+    this.#mails = new Counter({
+      name: 'tessera_mails_total', help: 'Mails by outcome: sent (accepted by the SMTP server or written to the mail folder), failed (given up after retries).',
+      labelNames: ['outcome'], registers,
+    })
     const load = () => this.#hashLoad
     new Gauge({
       name: 'tessera_hash_queue_depth', help: 'Password hashes waiting for a slot.', registers,
@@ -58,6 +63,7 @@ export class PrometheusMetrics implements Metrics {
     // Every series at 0 from the first scrape, so rate() and alerts see them before the first login.
     for (const outcome of ['succeeded', 'failed', 'throttled']) this.#logins.inc({ outcome }, 0)
     for (const kind of ['issued', 'refreshed', 'revoked']) this.#tokens.inc({ kind }, 0)
+    for (const outcome of ['sent', 'failed']) this.#mails.inc({ outcome }, 0)
   }
 
   /** The gauges read this gate's queue and running count at each scrape. */
@@ -72,6 +78,8 @@ export class PrometheusMetrics implements Metrics {
   tokenRefreshed(): void { this.#tokens.inc({ kind: 'refreshed' }) }
   tokenRevoked(): void { this.#tokens.inc({ kind: 'revoked' }) }
   hashAdmitted(waitedSeconds: number): void { this.#hashWait.observe(waitedSeconds) }
+  mailSent(): void { this.#mails.inc({ outcome: 'sent' }) }
+  mailFailed(): void { this.#mails.inc({ outcome: 'failed' }) }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     this.#requests.observe(method, route, status, seconds)

@@ -18,6 +18,16 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const
 export interface PageContextOptions {
   bodyLimit: number
   productName: string
+  /**
+   * Requests that are an API call rather than a page's form (a JSON body to a path that serves
+   * both): their errors are answered as JSON, like every API route's.
+   */
+  api?: (request: FastifyRequest) => boolean
+}
+
+/** A request whose body is JSON: an API client, not a page's form (forms are urlencoded). */
+export function sentJson(request: FastifyRequest): boolean {
+  return /^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')
 }
 
 export async function usePageContext(app: FastifyInstance, options: PageContextOptions): Promise<void> {
@@ -27,7 +37,8 @@ export async function usePageContext(app: FastifyInstance, options: PageContextO
   app.setErrorHandler(async (err, request, reply) => {
     const known = toClientError(err, request)
     if (known === null) request.log.error({ err }, 'unhandled error')
-    const { status, headers } = toErrorResponse(known ?? err)
+    const { status, headers, body } = toErrorResponse(known ?? err)
+    if (options.api?.(request)) return reply.code(status).headers(headers).send(body)
     const message = known instanceof AuthError ? known.detail : 'Something went wrong on our side. Try again later.'
     const title = status === 403 ? 'This form has expired' : status >= 500 ? 'Something went wrong' : 'This request cannot be completed'
     // A 401/403 challenge header means nothing to a browser page; Retry-After does.
@@ -53,6 +64,13 @@ export function formField(request: FastifyRequest, name: string): string | undef
   if (value === undefined || value === '') return undefined
   if (typeof value !== 'string') throw new InvalidRequest(`The form field ${name} must be sent once`)
   return value
+}
+
+/** A text field of a JSON body (its shape checked by the route's schema) or of a form (formField). */
+export function bodyField(request: FastifyRequest, name: string): string | undefined {
+  if (!sentJson(request)) return formField(request, name)
+  const value = (request.body as Record<string, unknown> | null)?.[name]
+  return typeof value === 'string' ? value : undefined
 }
 
 /** The raw query string of the request (exactly as sent: redirect_uri is compared as a string). */

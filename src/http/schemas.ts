@@ -25,7 +25,8 @@ const ITEM_KEY = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]+$'
 
 export const TokenForm = Type.Object({
   grant_type: Type.Optional(Type.String({
-    description: '`password` (absent means `password`), `authorization_code`, `refresh_token` or `client_credentials`. '
+    description: '`password` (absent means `password`), `authorization_code`, `refresh_token`, `client_credentials` or '
+      + '`urn:tessera:params:oauth:grant-type:mfa-otp` (the second step after a 403 `mfa_required`). '
       + 'Only the password grant needs `username` and `password`.',
   })),
   username: Type.String(),
@@ -39,6 +40,12 @@ export const TokenForm = Type.Object({
   code_verifier: Type.Optional(Type.String({ format: 'password', description: 'For `grant_type=authorization_code`: the PKCE verifier (RFC 7636).' })),
   resource: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 10 })], {
     description: 'RFC 8707: the resource server(s) the access token is for (repeatable); they become its `aud`.',
+  })),
+  mfa_token: Type.Optional(Type.String({
+    format: 'password', description: 'For the mfa-otp grant: the `mfa_token` of the 403 `mfa_required` answer (single-use, 5 minutes).',
+  })),
+  otp: Type.Optional(Type.String({
+    format: 'password', description: 'For the mfa-otp grant: the 6-digit code of the authenticator app, or a recovery code.',
   })),
 }, { title: 'Body_login_for_access_token_token_post' })
 export type TokenForm = Static<typeof TokenForm>
@@ -67,6 +74,7 @@ export const PublicUser = Type.Object({
   id: Type.String({ format: 'uuid' }),
   username: Type.String(),
   email: Nullable(Type.String()),
+  email_verified: Type.Boolean({ description: 'Whether the owner proved `email` by the mailed link (TESSERA_EMAIL_VERIFICATION).' }),
   full_name: Nullable(Type.String()),
   disabled: Type.Boolean(),
 }, { title: 'User' })

@@ -11,6 +11,7 @@ import { buildApp } from './app.js'
 import { startHousekeeping } from './housekeeping.js'
 import { createLogger } from './logger.js'
 import { PrometheusMetrics } from './metrics.js'
+import { createMailer, type ServerMailer } from '../mail/index.js'
 import { connectRedis } from './redis-connection.js'
 import { followKeyChanges, openServerSigningKeys } from './signing-keys.js'
 
@@ -35,6 +36,9 @@ export interface RunningServer {
 /** In-flight requests get this long to finish after a shutdown signal; then the store closes regardless. */
 const DRAIN_TIMEOUT_MS = 10_000
 
+/** Mails still queued at shutdown get this long to go out; the rest are logged and counted as failed. */
+const MAIL_DRAIN_TIMEOUT_MS = 5_000
+
 /** How often, while draining, connections that have finished their last answer are closed. */
 const IDLE_SWEEP_MS = 25
 
@@ -56,6 +60,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let signingKeys: SigningKeyRing | undefined
   let redis: Redis | null = null
   let keyChanges: KeyChangeSubscription | null = null
+  let mailer: ServerMailer | null = null
   try {
     redis = await connectRedis(config, logger)                            // null without TESSERA_REDIS_URL
     // Brute-force limits: shared by every instance through Redis, else kept in this process.
@@ -77,12 +82,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       concurrency: config.hashConcurrency, queueLimit: config.hashQueueLimit, onAdmitted: (seconds) => metrics.hashAdmitted(seconds),
     })
     const hasher = createPasswordHasher({ admission })
+    mailer = createMailer(config, { logger, metrics, clock })
+    if (mailer !== null) logger.info(`mail: ${mailer.description}`)
+    else logger.warn('mail is off (no TESSERA_SMTP_URL or TESSERA_MAIL_DIR): email verification, password reset and email change are not offered')
     if (config.demo) {
       await seedDemo({ users: store.users, items: store.items, hasher })
       await ensureDemoClient(store.clients, config.issuer)
       logger.warn(`demo mode: the tutorial users johndoe and alice exist with their published passwords; the demo app is at ${config.issuer.replace(/\/+$/, '')}/demo/`)
     }
-    const app = await buildApp({ config, store, tokens, hasher, clock, logger, signingKeys, metrics, admission, redis: redis ?? undefined, throttle })
+    const app = await buildApp({ config, store, tokens, hasher, clock, logger, signingKeys, metrics, admission, redis: redis ?? undefined, throttle, mailer: mailer ?? undefined })
     let url: string
     try {
       url = await listen(app, config)
@@ -95,12 +103,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const keys = signingKeys
     const shared = redis
     const following = keyChanges
-    return withShutdown(app, () => {
-      housekeeping.stop(); keys.close(); following?.close(); shared?.disconnect(); return store.close()
+    const mail = mailer
+    return withShutdown(app, async () => {
+      housekeeping.stop(); keys.close(); following?.close(); shared?.disconnect()
+      await mail?.close(MAIL_DRAIN_TIMEOUT_MS)
+      return store.close()
     }, url, logger, options.handleSignals ?? true)
   } catch (err) {
     signingKeys?.close()
     keyChanges?.close()
+    await mailer?.close(0)
     redis?.disconnect()
     await store.close()
     throw err

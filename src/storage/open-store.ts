@@ -6,6 +6,9 @@ import { createAuthorizationCodeStore } from './authorization-code-store.js'
 import type { Backend } from './backend.js'
 import { createBrowserSessionStore } from './browser-session-store.js'
 import { createClientStore } from './client-store.js'
+import { createOneTimeTokenStore } from './one-time-token-store.js'
+import { createRecoveryCodeStore } from './recovery-code-store.js'
+import { createTotpStore } from './totp-store.js'
 import { createConsentStore } from './consent-store.js'
 import type { PostgresOptions } from './postgres.js'
 import { createItemStore } from './item-store.js'
@@ -76,6 +79,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     browserSessions: createBrowserSessionStore(backend),
     authorizationCodes: createAuthorizationCodeStore(backend),
     consents: createConsentStore(backend),
+    oneTimeTokens: createOneTimeTokenStore(backend),
+    totp: createTotpStore(backend),
+    recoveryCodes: createRecoveryCodeStore(backend),
     async ping() {
       await sql`select 1`.execute(backend.db)
     },

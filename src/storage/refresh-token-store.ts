@@ -1,8 +1,8 @@
-import type { Selectable } from 'kysely'
+import type { Selectable, SelectQueryBuilder } from 'kysely'
 import type { NewRefreshToken, RefreshTokenRecord, RefreshTokenStore } from '../core/ports.js'
 import { formatScope, parseScope } from '../core/scopes.js'
 import type { Backend } from './backend.js'
-import type { RefreshTokensTable } from './schema.js'
+import type { Database, RefreshTokensTable } from './schema.js'
 import { formatUriList, parseUriList } from './uri-list.js'
 
 const REFRESH_TOKEN_COLUMNS = [
@@ -59,6 +59,28 @@ function toRow(token: NewRefreshToken): RefreshTokenRow {
 export function createRefreshTokenStore(backend: Backend): RefreshTokenStore {
   const { db } = backend
 
+  /**
+   * Revokes whole families (those `families` selects), each locked as revokeFamily locks it, so a
+   * rotation racing the sign-out commits first (and its new token is revoked here) or finds its
+   * token revoked. In family order, so two sign-outs sharing families cannot deadlock. Without
+   * lockFamily (SQLite's single writer) the one UPDATE is the transaction's only statement.
+   */
+  function revokeFamiliesOf(families: (qb: typeof db) => SelectQueryBuilder<Database, 'refresh_tokens', { family_id: string }>, now: number): Promise<number> {
+    return db.transaction().execute(async (trx) => {
+      if (backend.lockFamily !== undefined) {
+        const rows = await families(trx).distinct().orderBy('family_id').execute()
+        for (const { family_id } of rows) await backend.lockFamily(trx, family_id)
+      }
+      const result = await trx
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: now })
+        .where('family_id', 'in', families(trx))
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows)
+    })
+  }
+
   return {
     async create(token) {
       const row = await db.insertInto('refresh_tokens').values(toRow(token)).returning(REFRESH_TOKEN_COLUMNS).executeTakeFirstOrThrow()
@@ -114,25 +136,12 @@ export function createRefreshTokenStore(backend: Backend): RefreshTokenStore {
 
     async revokeAllForBrowserSession(browserSessionId, now) {
       if (backend.representable?.(browserSessionId) === false) return 0 // no stored id can hold it
-      const families = (qb: typeof db) =>
-        qb.selectFrom('refresh_tokens').select('family_id').where('browser_session_id', '=', browserSessionId)
-      return db.transaction().execute(async (trx) => {
-        // Whole families, each locked as revokeFamily locks it, so a rotation racing the sign-out
-        // commits first (and its new token is revoked here) or finds its token revoked. In family
-        // order, so two sign-outs sharing families cannot deadlock. Without lockFamily (SQLite's
-        // single writer) the one UPDATE below is the transaction's only statement.
-        if (backend.lockFamily !== undefined) {
-          const rows = await families(trx).distinct().orderBy('family_id').execute()
-          for (const { family_id } of rows) await backend.lockFamily(trx, family_id)
-        }
-        const result = await trx
-          .updateTable('refresh_tokens')
-          .set({ revoked_at: now })
-          .where('family_id', 'in', families(trx))
-          .where('revoked_at', 'is', null)
-          .executeTakeFirst()
-        return Number(result.numUpdatedRows)
-      })
+      return revokeFamiliesOf((qb) => qb.selectFrom('refresh_tokens').select('family_id').where('browser_session_id', '=', browserSessionId), now)
+    },
+
+    async revokeAllForUserAndClient(userId, clientId, now) {
+      if (backend.representable?.(userId) === false || backend.representable?.(clientId) === false) return 0
+      return revokeFamiliesOf((qb) => qb.selectFrom('refresh_tokens').select('family_id').where('user_id', '=', userId).where('client_id', '=', clientId), now)
     },
 
     async deleteExpired(now) {

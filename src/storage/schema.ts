@@ -17,6 +17,9 @@ export interface Database {
   browser_sessions: BrowserSessionsTable
   authorization_codes: AuthorizationCodesTable
   consents: ConsentsTable
+  one_time_tokens: OneTimeTokensTable
+  totp_factors: TotpFactorsTable
+  recovery_codes: RecoveryCodesTable
 }
 
 export interface UsersTable {
@@ -25,6 +28,10 @@ export interface UsersTable {
   /** normalizeUsername(username): the UNIQUE key, so case and NFKC variants collide. */
   username_normalized: string
   email: string | null
+  /** 0 or 1 (issue 10). */
+  email_verified: number
+  /** normalizeEmail(email) while verified, else null: the UNIQUE key of verified addresses. */
+  email_verified_key: string | null
   full_name: string | null
   password_hash: string
   /** 0 or 1: better-sqlite3 cannot bind booleans, and an integer reads the same everywhere. */
@@ -180,6 +187,34 @@ export interface ConsentsTable {
   updated_at: number
 }
 
+export interface OneTimeTokensTable {
+  id: string
+  token_hash: string
+  purpose: string
+  user_id: string
+  email: string | null
+  /** JSON object text. */
+  data: string
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
+}
+
+export interface TotpFactorsTable {
+  user_id: string
+  secret: string
+  confirmed_at: number | null
+  last_used_step: number | null
+  created_at: number
+}
+
+export interface RecoveryCodesTable {
+  user_id: string
+  code_hash: string
+  created_at: number
+  used_at: number | null
+}
+
 export type UserRow = Selectable<UsersTable>
 export type ItemRow = Selectable<ItemsTable>
 
@@ -189,6 +224,8 @@ export const USER_COLUMNS = [
   'username',
   'username_normalized',
   'email',
+  'email_verified',
+  'email_verified_key',
   'full_name',
   'password_hash',
   'disabled',

@@ -83,7 +83,7 @@ export const USER_SELECT = USER_COLUMNS.map((c) => `u.${c}`).join(', ')
 export function userRowOf(c: readonly unknown[], offset: number): UserRow {
   const at = (i: number) => c[offset + i]
   return {
-    id: at(0), username: at(1), username_normalized: at(2), email: at(3), full_name: at(4), password_hash: at(5),
-    disabled: at(6), scopes: at(7), tokens_not_before: at(8), created_at: at(9), updated_at: at(10),
+    id: at(0), username: at(1), username_normalized: at(2), email: at(3), email_verified: at(4), email_verified_key: at(5),
+    full_name: at(6), password_hash: at(7), disabled: at(8), scopes: at(9), tokens_not_before: at(10), created_at: at(11), updated_at: at(12),
   } as UserRow
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js'
 import { Conflict } from '../core/errors.js'
 import type { UserChanges, UserStore } from '../core/ports.js'
 import { DEFAULT_USER_SCOPES, formatScope, isScope, parseScope } from '../core/scopes.js'
-import { normalizeUsername, type NewUser, type UserRecord } from '../core/user.js'
+import { normalizeEmail, normalizeUsername, type NewUser, type UserRecord } from '../core/user.js'
 import type { Backend } from './backend.js'
 import { USER_COLUMNS, type Database, type UserRow } from './schema.js'
 
@@ -13,6 +13,7 @@ function toUserRecord(row: UserRow): UserRecord {
     id: row.id,
     username: row.username,
     email: row.email,
+    emailVerified: row.email_verified !== 0,
     fullName: row.full_name,
     passwordHash: row.password_hash,
     disabled: row.disabled !== 0,
@@ -53,9 +54,20 @@ function matching(query: string) {
   }
 }
 
+/**
+ * The verified flag and its unique key move together: a new address is unverified unless the
+ * same change says otherwise; verifying needs the address (the stored one when not changed).
+ */
+function emailColumns(changes: UserChanges, storedEmail: string | null) {
+  if (changes.email === undefined && changes.emailVerified === undefined) return {}
+  const email = changes.email === undefined ? storedEmail : changes.email
+  const verified = email !== null && (changes.emailVerified ?? (changes.email === undefined || changes.email === storedEmail ? null : false))
+  if (verified === null) return { email }                                         // same address, flag untouched
+  return { email, email_verified: verified ? 1 : 0, email_verified_key: verified && email !== null ? normalizeEmail(email) : null }
+}
+
 function changedColumns(changes: UserChanges) {
   return {
-    ...(changes.email === undefined ? {} : { email: changes.email }),
     ...(changes.fullName === undefined ? {} : { full_name: changes.fullName }),
     ...(changes.disabled === undefined ? {} : { disabled: changes.disabled ? 1 : 0 }),
     ...(changes.scopes === undefined ? {} : { scopes: storedScopes(changes.scopes) }),
@@ -97,6 +109,16 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
       return row === undefined ? null : toUserRecord(row)
     },
 
+    async findByEmail(email) {
+      if (backend.representable?.(email) === false) return []
+      // lower() folds ASCII case on both engines; the exact comparison below applies normalizeEmail.
+      const key = normalizeEmail(email)
+      const rows = await db.selectFrom('users').select(USER_COLUMNS)
+        .where(sql<SqlBool>`lower(${sql.ref('email')}) = ${key.toLowerCase()}`)
+        .orderBy('email_verified', 'desc').orderBy('created_at').orderBy('id').execute()
+      return rows.filter((row) => row.email !== null && normalizeEmail(row.email) === key).map(toUserRecord)
+    },
+
     async findByUsername(username) {
       if (backend.representable?.(username) === false) return null // no stored name can hold it
       const row = await db
@@ -117,6 +139,8 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
             username: user.username,
             username_normalized: normalizeUsername(user.username),
             email: user.email ?? null,
+            email_verified: user.emailVerified === true && user.email != null ? 1 : 0,
+            email_verified_key: user.emailVerified === true && user.email != null ? normalizeEmail(user.email) : null,
             full_name: user.fullName ?? null,
             password_hash: user.passwordHash,
             disabled: user.disabled === true ? 1 : 0,
@@ -131,7 +155,10 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
       } catch (error) {
         // The unique index decides, not a prior lookup: concurrent registrations of one name
         // race to the index and exactly one wins.
-        if (backend.constraintViolation(error) === 'unique') throw new Conflict('Username already registered')
+        if (backend.constraintViolation(error) === 'unique') {
+          const taken = await db.selectFrom('users').select('id').where('username_normalized', '=', normalizeUsername(user.username)).executeTakeFirst()
+          throw new Conflict(taken === undefined ? 'Email already in use' : 'Username already registered')
+        }
         throw error
       }
     },
@@ -155,13 +182,25 @@ export function createUserStore(backend: Backend, clock: Clock): UserStore {
     },
 
     async update(id, changes) {
-      const row = await db
-        .updateTable('users')
-        .set({ ...changedColumns(changes), updated_at: now() })
-        .where('id', '=', id)
-        .returning(USER_COLUMNS)
-        .executeTakeFirst()
-      return row === undefined ? null : toUserRecord(row)
+      let email: Record<string, unknown> = {}
+      if (changes.email !== undefined || changes.emailVerified !== undefined) {
+        const stored = await db.selectFrom('users').select('email').where('id', '=', id).executeTakeFirst()
+        if (stored === undefined) return null
+        email = emailColumns(changes, stored.email)
+      }
+      try {
+        const row = await db
+          .updateTable('users')
+          .set({ ...changedColumns(changes), ...email, updated_at: now() })
+          .where('id', '=', id)
+          .returning(USER_COLUMNS)
+          .executeTakeFirst()
+        return row === undefined ? null : toUserRecord(row)
+      } catch (error) {
+        // Only email_verified_key can collide here: another account has this address verified.
+        if (backend.constraintViolation(error) === 'unique') throw new Conflict('Email already in use')
+        throw error
+      }
     },
 
     updatePasswordHash: (id, passwordHash) => update(id, { password_hash: passwordHash }),

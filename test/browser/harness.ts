@@ -18,6 +18,8 @@ export interface Tessera {
   server: ChildProcess
   /** Its last output (stdout and stderr), for failure messages. */
   output(): string
+  /** Everything it wrote to stdout and stderr, for tests that search the log. */
+  fullOutput(): string
   stop(): Promise<void>
 }
 
@@ -27,24 +29,26 @@ export interface Tessera {
  * are the issuer's). Detached: `serve` may relaunch itself with a bigger thread pool, so the
  * whole process group is stopped. Resolves once /healthz answers 200.
  */
-export async function startTessera(): Promise<Tessera> {
+export async function startTessera(options: { env?: Record<string, string> } = {}): Promise<Tessera> {
   const temp = mkdtempSync(join(tmpdir(), 'tessera-browser-'))
   const port = await freePort()
   const issuer = `http://127.0.0.1:${port}`
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', String(port)], {
     cwd: REPO_ROOT,
-    env: cleanEnv({ TESSERA_DATABASE_URL: `sqlite:${join(temp, 'tessera.db')}`, TESSERA_ISSUER: issuer }),
+    env: cleanEnv({ TESSERA_DATABASE_URL: `sqlite:${join(temp, 'tessera.db')}`, TESSERA_ISSUER: issuer, TESSERA_MAIL_DIR: join(temp, 'mail'), ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
   let output = ''
-  const collect = (chunk: Buffer) => { output = (output + chunk.toString('utf8')).slice(-8000) }
+  const chunks: Buffer[] = []
+  const collect = (chunk: Buffer) => { chunks.push(chunk); output = (output + chunk.toString('utf8')).slice(-8000) }
   server.stdout?.on('data', collect)
   server.stderr?.on('data', collect)
   const tessera: Tessera = {
     issuer,
     server,
     output: () => output,
+    fullOutput: () => Buffer.concat(chunks).toString('utf8'),
     async stop() {
       await stopGroup(server)
       rmSync(temp, { recursive: true, force: true })

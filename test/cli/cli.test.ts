@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
-import { HashAdmission, createPasswordHasher, mintRefreshToken, type Store, type UserRecord } from '../../src/core/index.js'
+import { HashAdmission, createPasswordHasher, generateTotpSecret, mintRefreshToken, totpStep, type Store, type UserRecord } from '../../src/core/index.js'
 import { openStore } from '../../src/storage/index.js'
 import { REPO_ROOT, cleanEnv, runCli, type CliResult } from './run-cli.js'
 
@@ -184,10 +184,29 @@ describe('tessera users', () => {
     expect((await refreshRecord(session))?.revokedAt).not.toBeNull()
   })
 
+  it('resets a second factor (a lost phone): the app and recovery codes go, audited as admin.mfa_reset', async () => {
+    const now = Date.now()
+    await inStore(async (store) => {
+      const bob = await store.users.findByUsername('bob')
+      await store.totp.startEnrolment(bob!.id, generateTotpSecret(), now)
+      await store.totp.confirm(bob!.id, totpStep(now), now)
+      await store.recoveryCodes.replaceAll(bob!.id, ['a'.repeat(64), 'b'.repeat(64)], now)
+    })
+    expect(await tessera(['users', 'reset-mfa', 'bob'])).toEqual({ code: 0, signal: null, stdout: 'Removed the second factor of user "bob".\n', stderr: '' })
+    await inStore(async (store) => {
+      const bob = await store.users.findByUsername('bob')
+      expect(await store.totp.find(bob!.id)).toBeNull()
+      expect(await store.recoveryCodes.countUnused(bob!.id)).toBe(0)
+      const [entry] = await store.audit.list({ event: 'admin.mfa_reset', limit: 1, offset: 0 })
+      expect(entry).toMatchObject({ userId: bob!.id, actorId: null, details: { removed: true, via: 'cli' } })
+    })
+    expect(await tessera(['users', 'reset-mfa', 'bob'])).toEqual({ code: 0, signal: null, stdout: 'User "bob" had no second factor.\n', stderr: '' })
+  })
+
   it('deletes a user; an unknown name is an error', async () => {
     expect(await tessera(['users', 'delete', 'carol'])).toEqual({ code: 0, signal: null, stdout: 'Deleted user "carol".\n', stderr: '' })
     expect(await user('carol')).toBeNull()
-    for (const command of ['delete', 'disable', 'enable', 'passwd']) {
+    for (const command of ['delete', 'disable', 'enable', 'passwd', 'reset-mfa']) {
       expect(await tessera(['users', command, 'carol'], { input: 'whatever password\n' }))
         .toEqual({ code: 1, signal: null, stdout: '', stderr: 'error: no user named "carol"\n' })
     }

@@ -136,6 +136,22 @@ describe('findSignedIn', () => {
     expect(store.records.has(before.session.id)).toBe(false)
     expect(await findSignedIn(after.token, deps)).toMatchObject({ session: { id: after.session.id } })
   })
+
+  it('keeps a sign-in made in the same second as a logout everywhere, when it starts from the new tokens-not-before', async () => {
+    const { deps, users, user, clock } = await setup()
+    clock.advance(250)                                                     // NOW + 0.25 s: tokens-not-before becomes NOW + 1 s
+    const notBefore = tokensNotBeforeAt(clock.now())
+    await users.setTokensNotBefore(user.id, notBefore)
+    clock.advance(100)                                                     // still the same second
+    const withIt = await startBrowserSession({ userId: user.id, ...SIGN_IN, notBefore }, deps)
+    const without = await startBrowserSession({ userId: user.id, ...SIGN_IN }, deps)
+    expect(withIt.session.createdAt).toBe(notBefore * 1000)
+    expect(withIt.session.authenticatedAt).toBe(clock.now())              // auth_time stays the real moment
+    expect(await findSignedIn(withIt.token, deps)).toMatchObject({ session: { id: withIt.session.id } })
+    expect(await findSignedIn(without.token, deps)).toBeNull()            // what issue 9 did: dead on first use
+    await users.setTokensNotBefore(user.id, tokensNotBeforeAt(clock.now() + 1000)) // a logout in a later second still ends it
+    expect(await findSignedIn(withIt.token, deps)).toBeNull()
+  })
 })
 
 describe('browserSessionLive', () => {

@@ -43,6 +43,10 @@ export function inMemoryRefreshTokens(): RefreshTokenStore & { records: Map<stri
       const families = new Set([...records.values()].filter((r) => r.browserSessionId === browserSessionId).map((r) => r.familyId))
       return revokeWhere((r) => families.has(r.familyId), now)
     },
+    async revokeAllForUserAndClient(userId, clientId, now) {
+      const families = new Set([...records.values()].filter((r) => r.userId === userId && r.clientId === clientId).map((r) => r.familyId))
+      return revokeWhere((r) => families.has(r.familyId), now)
+    },
     async deleteExpired(now) {
       let count = 0
       for (const [id, r] of records) if (r.expiresAt < now) { records.delete(id); count += 1 }

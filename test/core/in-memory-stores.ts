@@ -21,10 +21,11 @@ export function inMemoryUsers(): UserStore & { records: Map<string, UserRecord> 
     records,
     async findById(id) { return records.get(id) ?? null },
     async findByUsername(username) { return byName(username) },
+    async findByEmail(email) { return [...records.values()].filter((u) => u.email?.toLowerCase() === email.toLowerCase()) },
     async create(user: NewUser) {
       if (byName(user.username) !== null) throw new Conflict('Username already registered')
       const record: UserRecord = {
-        id: randomUUID(), username: user.username, email: user.email ?? null, fullName: user.fullName ?? null,
+        id: randomUUID(), username: user.username, email: user.email ?? null, emailVerified: user.emailVerified ?? false, fullName: user.fullName ?? null,
         passwordHash: user.passwordHash, disabled: user.disabled ?? false, scopes: user.scopes ?? [...DEFAULT_USER_SCOPES],
         tokensNotBefore: null, createdAt: FIXED_DATE, updatedAt: FIXED_DATE,
       }

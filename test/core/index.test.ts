@@ -41,6 +41,22 @@ describe('the public API (tessera)', () => {
       'userInfoClaims', 'resolveEndSession', 'postLogoutRedirectUrl', 'IDENTITY_SCOPES', 'isIdentityScope', 'isClientScope',
       'scopeDescription', 'DEFAULT_ID_TOKEN_ALGORITHM', 'SIGNING_KEY_PURPOSES', 'ensureIdTokenKey', 'updateClient',
       'CODE_FLOW_GRANT_TYPES', 'CLIENT_URI_LIST_MAX', 'DOCS_CLIENT_ID', 'DEMO_CLIENT_ID', 'ensureDocsClient', 'ensureDemoClient',
+      // the account page (issue 10)
+      'revokeConsent', 'changePasswordInBrowser', 'listBrowserSessions', 'endOwnBrowserSession', 'endOtherBrowserSessions', 'confirmPassword',
+      // mail (issue 10): the mailer port and the templates
+      'noMailer', 'verifyEmailMail', 'resetPasswordMail', 'confirmEmailChangeMail', 'emailChangedNotice', 'passwordResetDoneNotice',
+      // mailed links (issue 10): verification, password reset, email change
+      'InvalidLink', 'ONE_TIME_TOKEN_SECONDS', 'hashOneTimeToken', 'hasOneTimeTokenShape', 'issueOneTimeToken', 'findLiveOneTimeToken',
+      'consumeOneTimeToken', 'MAILED_LINK_PATHS', 'mailedLink', 'ACCOUNTS_PER_ADDRESS', 'sameAddress', 'sendEmailVerification',
+      'resendEmailVerification', 'pendingEmailVerification', 'verifyEmail', 'assertEmailShape', 'assertEmailForPolicy', 'RESET_ACCOUNTS_PER_ADDRESS',
+      'requestPasswordReset', 'passwordResetAccount', 'resetPasswordWithLink', 'requestEmailChange', 'pendingEmailChange',
+      'confirmEmailChange', 'MAIL_REQUEST_LIMITS', 'createMailRequestLimiter',
+      // the second factor (issue 10): TOTP, recovery codes, the mfa token and the mfa-otp grant
+      'TOTP_DIGITS', 'TOTP_PERIOD_SECONDS', 'TOTP_WINDOW', 'generateTotpSecret', 'totpUri', 'totpStep', 'looksLikeTotpCode', 'verifyTotp',
+      'RECOVERY_CODE_COUNT', 'generateRecoveryCodes', 'normalizeRecoveryCode', 'hashRecoveryCode', 'amrFor', 'startTotpEnrolment',
+      'pendingTotpEnrolment', 'confirmTotpEnrolment', 'regenerateRecoveryCodes', 'removeTotp', 'totpStatus', 'hasSecondFactor',
+      'verifySecondFactor', 'resetSecondFactor', 'mfaRequired', 'redeemMfaChallenge', 'MFA_OTP_GRANT_TYPE', 'mfaOtpGrant', 'issueUserTokens',
+      'EmailNotVerified', 'MfaRequired', 'InvalidOtp', 'normalizeEmail',
     ].sort())
   })
 
@@ -51,13 +67,13 @@ describe('the public API (tessera)', () => {
       admission: new tessera.HashAdmission({ concurrency: 1, queueLimit: 1 }), params: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     })
     const user: tessera.UserRecord = {
-      id: 'u-1', username: 'johndoe', email: null, fullName: null, passwordHash: await hasher.hash('secret'), disabled: false,
+      id: 'u-1', username: 'johndoe', email: null, emailVerified: false, fullName: null, passwordHash: await hasher.hash('secret'), disabled: false,
       scopes: ['me'], tokensNotBefore: null, createdAt: new Date(0), updatedAt: new Date(0),
     }
     const users = { findById: async (id: string) => (id === user.id ? user : null), findByUsername: async () => user } as unknown as tessera.UserStore
     const { access_token } = await tessera.passwordGrant({ username: 'johndoe', password: 'secret' }, { users, hasher, tokens, passwordMaxBytes: 1024 })
     const { claims } = await tessera.authenticate(`Bearer ${access_token}`, ['me'], { tokens, users })
     expect(claims.sub).toBe('u-1')
-    expect(tessera.toPublicUser(user)).toEqual({ id: 'u-1', username: 'johndoe', email: null, full_name: null, disabled: false })
+    expect(tessera.toPublicUser(user)).toEqual({ id: 'u-1', username: 'johndoe', email: null, email_verified: false, full_name: null, disabled: false })
   })
 })

@@ -11,7 +11,7 @@ function recording(): Metrics & { calls: string[] } {
     calls,
     loginSucceeded: record('loginSucceeded'), loginFailed: record('loginFailed'), loginThrottled: record('loginThrottled'),
     tokenIssued: record('tokenIssued'), tokenRefreshed: record('tokenRefreshed'), tokenRevoked: record('tokenRevoked'),
-    hashAdmitted: record('hashAdmitted'),
+    hashAdmitted: record('hashAdmitted'), mailSent: record('mailSent'), mailFailed: record('mailFailed'),
   }
 }
 

@@ -28,7 +28,7 @@ describe('registerUser', () => {
     const { deps, hasher, users } = setup()
     const user = await registerUser(VALID, deps)
     expect(user).toEqual({
-      id: expect.any(String), username: 'newuser', email: 'new@example.com', fullName: 'New User',
+      id: expect.any(String), username: 'newuser', email: 'new@example.com', emailVerified: false, fullName: 'New User',
       passwordHash: expect.stringMatching(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/), disabled: false,
       scopes: ['me', 'items'], tokensNotBefore: null, createdAt: FIXED_DATE, updatedAt: FIXED_DATE,
     })

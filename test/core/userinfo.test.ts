@@ -3,7 +3,7 @@ import type { UserRecord } from '../../src/core/user.js'
 import { userInfoClaims } from '../../src/core/userinfo.js'
 
 const USER: UserRecord = {
-  id: '7a1f1c9e-0000-4000-8000-000000000001', username: 'johndoe', email: 'johndoe@example.com', fullName: 'John Doe',
+  id: '7a1f1c9e-0000-4000-8000-000000000001', username: 'johndoe', email: 'johndoe@example.com', emailVerified: false, fullName: 'John Doe',
   passwordHash: '$argon2id$secret', disabled: false, scopes: ['me', 'items'], tokensNotBefore: null,
   createdAt: new Date('2024-01-01T00:00:00Z'), updatedAt: new Date('2024-06-01T12:34:56.789Z'),
 }
@@ -20,8 +20,9 @@ describe('userInfoClaims (OIDC Core §5.3.2, §5.4)', () => {
     })
   })
 
-  it('email: the address, and email_verified false (Tessera does not verify addresses)', () => {
+  it('email: the address, and whether its owner verified it', () => {
     expect(userInfoClaims(USER, ['openid', 'email'])).toEqual({ sub: USER.id, email: 'johndoe@example.com', email_verified: false })
+    expect(userInfoClaims({ ...USER, emailVerified: true }, ['openid', 'email'])).toEqual({ sub: USER.id, email: 'johndoe@example.com', email_verified: true })
   })
 
   it('both scopes: every claim', () => {

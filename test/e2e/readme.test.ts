@@ -121,7 +121,7 @@ describe('README quick start: npm start -- --demo', { timeout: 240_000 }, () => 
     const me = await get(`${server.url}/users/me`, token)
     expect(me.status).toBe(200)
     expect(await me.json()).toEqual({
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/), username: 'johndoe', email: 'johndoe@example.com', full_name: 'John Doe', disabled: false,
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/), username: 'johndoe', email: 'johndoe@example.com', email_verified: false, full_name: 'John Doe', disabled: false,
     })
 
     const items = await get(`${server.url}/users/me/items`, token)

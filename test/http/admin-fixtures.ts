@@ -29,7 +29,7 @@ export async function storeRefreshToken(server: TestServer, user: UserRecord): P
 /** The admin view the API answers with, from the stored record. */
 export function adminView(user: UserRecord) {
   return {
-    id: user.id, username: user.username, email: user.email, full_name: user.fullName, disabled: user.disabled,
+    id: user.id, username: user.username, email: user.email, email_verified: user.emailVerified, full_name: user.fullName, disabled: user.disabled,
     scopes: user.scopes, created_at: user.createdAt.toISOString(), updated_at: user.updatedAt.toISOString(),
   }
 }

@@ -121,7 +121,7 @@ describe('GET /admin/users', () => {
     expect(res.json()).toEqual({ users: all.map(adminView), total: all.length, limit: 50, offset: 0 })
     expect(res.json().users.slice(0, 3).map((u: { username: string }) => u.username)).toEqual(['alice', 'auditor', 'bob'])
     expect(res.json().users[0]).toEqual({
-      id: server.users.alice.id, username: 'alice', email: 'alice@example.com', full_name: 'Alice Wonderson', disabled: true,
+      id: server.users.alice.id, username: 'alice', email: 'alice@example.com', email_verified: false, full_name: 'Alice Wonderson', disabled: true,
       scopes: ['me', 'items'], created_at: server.users.alice.createdAt.toISOString(), updated_at: server.users.alice.updatedAt.toISOString(),
     })
     expect(res.body).not.toMatch(/argon2|hash/i)

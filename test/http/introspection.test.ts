@@ -123,7 +123,7 @@ describe('GET /.well-known/oauth-authorization-server', () => {
       scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'me', 'items', 'users:read', 'users:write'],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code', 'password', 'refresh_token', 'client_credentials'],
+      grant_types_supported: ['authorization_code', 'password', 'refresh_token', 'client_credentials', 'urn:tessera:params:oauth:grant-type:mfa-otp'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256', 'EdDSA', 'ES256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

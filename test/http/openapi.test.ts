@@ -37,19 +37,21 @@ describe('GET /openapi.json', () => {
     // The hosted pages (POST /signin, GET and POST /consent) and their assets are for browsers, not in the document.
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/admin/audit',
-      '/admin/clients', '/admin/clients/{id}', '/admin/clients/{id}/secret', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/password',
+      '/admin/clients', '/admin/clients/{id}', '/admin/clients/{id}/secret', '/admin/users', '/admin/users/{id}', '/admin/users/{id}/mfa', '/admin/users/{id}/password',
       '/authorize', '/end-session', '/healthz', '/introspect', '/logout', '/readyz', '/revoke', '/status', '/token',
       '/userinfo', '/users', '/users/me', '/users/me/items', '/users/me/password',
-    ])
+      '/email/change', '/email/verify', '/email/verify/resend', '/password/forgot', '/password/reset', // mailed links (issue 10)
+    ].sort())
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`))
     expect(operations.sort()).toEqual([
-      'DELETE /admin/clients/{id}', 'DELETE /admin/users/{id}', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server',
+      'DELETE /admin/clients/{id}', 'DELETE /admin/users/{id}', 'DELETE /admin/users/{id}/mfa', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server',
       'GET /.well-known/openid-configuration', 'GET /admin/audit', 'GET /admin/clients', 'GET /admin/users', 'GET /admin/users/{id}',
       'GET /authorize', 'GET /end-session', 'GET /healthz', 'GET /readyz', 'GET /status', 'GET /userinfo', 'GET /users/me', 'GET /users/me/items',
       'PATCH /admin/clients/{id}', 'PATCH /admin/users/{id}', 'POST /admin/clients', 'POST /admin/clients/{id}/secret', 'POST /admin/users',
       'POST /admin/users/{id}/password', 'POST /end-session', 'POST /introspect', 'POST /logout', 'POST /revoke', 'POST /token',
       'POST /userinfo', 'POST /users', 'POST /users/me/items', 'POST /users/me/password',
-    ])
+      'POST /email/change', 'POST /email/verify', 'POST /email/verify/resend', 'POST /password/forgot', 'POST /password/reset',
+    ].sort())
   })
 
   /** Both ways in, each an alternative with the same scopes (OpenAPI 3.1 §4.8.30: either one satisfies the operation). */
@@ -95,7 +97,7 @@ describe('GET /openapi.json', () => {
     expect(user.parameters).toEqual([{ schema: { type: 'string', format: 'uuid' }, in: 'path', name: 'id', required: true }])
     expect(Object.keys(user.responses)).toEqual(['200', '404', '422'])
     expect(Object.keys(user.responses['200'].content['application/json'].schema.properties))
-      .toEqual(['id', 'username', 'email', 'full_name', 'disabled', 'scopes', 'created_at', 'updated_at'])
+      .toEqual(['id', 'username', 'email', 'email_verified', 'full_name', 'disabled', 'scopes', 'created_at', 'updated_at'])
     expect(Object.keys(doc.paths['/admin/users/{id}'].delete.responses)).toEqual(['204', '403', '404', '422'])
     expect(doc.paths['/admin/users/{id}/password'].post.requestBody.content['application/json'].schema.properties.new_password.format).toBe('password')
     expect(doc.paths['/admin/audit'].get.parameters.map((p: { name: string }) => p.name))
@@ -116,10 +118,13 @@ describe('GET /openapi.json', () => {
     const schema = op.requestBody.content['application/x-www-form-urlencoded'].schema
     expect(schema.type).toBe('object')
     expect(schema.required).toEqual(['username', 'password'])
-    // The code grant's fields (RFC 6749 §4.1.3, RFC 7636 §4.5) and RFC 8707's resource follow the password form's.
+    // The code grant's fields (RFC 6749 §4.1.3, RFC 7636 §4.5), RFC 8707's resource and the mfa-otp grant's follow the password form's.
     expect(Object.keys(schema.properties)).toEqual([
       'grant_type', 'username', 'password', 'scope', 'client_id', 'client_secret', 'refresh_token', 'code', 'redirect_uri', 'code_verifier', 'resource',
+      'mfa_token', 'otp',
     ])
+    expect(schema.properties.mfa_token).toMatchObject({ type: 'string', format: 'password' })
+    expect(schema.properties.otp).toMatchObject({ type: 'string', format: 'password' })
     expect(schema.properties.refresh_token).toMatchObject({ type: 'string', format: 'password' })
     expect(schema.properties.password).toEqual({ type: 'string', format: 'password' })
     expect(schema.properties.client_secret).toEqual({ type: 'string', format: 'password' })
@@ -165,7 +170,7 @@ describe('GET /openapi.json', () => {
     expect(op.requestBody.content['application/json'].schema.required).toEqual(['username', 'password'])
     expect(op.requestBody.content['application/json'].schema.properties.password.format).toBe('password')
     expect(Object.keys(op.responses)).toEqual(['201', '422'])
-    expect(Object.keys(op.responses['201'].content['application/json'].schema.properties)).toEqual(['id', 'username', 'email', 'full_name', 'disabled'])
+    expect(Object.keys(op.responses['201'].content['application/json'].schema.properties)).toEqual(['id', 'username', 'email', 'email_verified', 'full_name', 'disabled'])
   })
 
   it('documents GET /.well-known/jwks.json: public (no security), public JWK members only, and the 304 revalidation', () => {

@@ -152,7 +152,7 @@ describe('200: the current user', () => {
     expect(res.statusCode).toBe(200)
     expect(stableHeaders(res.headers)).toEqual(JSON_TYPE)
     expect(res.json()).toEqual({
-      id: server.users.johndoe.id, username: 'johndoe', email: 'johndoe@example.com', full_name: 'John Doe', disabled: false,
+      id: server.users.johndoe.id, username: 'johndoe', email: 'johndoe@example.com', email_verified: false, full_name: 'John Doe', disabled: false,
     })
     expect(res.body).not.toContain('argon2')
   })

@@ -128,7 +128,7 @@ export function exchangeCode(server: TestServer, clientId: string, code: string,
 export { ISSUER }
 
 /** Every row of a table over a connection of its own, not through the store: what the database really holds. */
-export async function rawRows(server: TestServer, table: 'authorization_codes' | 'browser_sessions' | 'refresh_tokens'): Promise<Record<string, unknown>[]> {
+export async function rawRows(server: TestServer, table: 'authorization_codes' | 'browser_sessions' | 'refresh_tokens' | 'one_time_tokens'): Promise<Record<string, unknown>[]> {
   const url = server.config.databaseUrl
   if (url.startsWith('sqlite:')) {
     const db = new Sqlite(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true })

@@ -9,6 +9,9 @@ import {
   type AccessTokens, type PasswordHasher, type Scope, type SigningKeyRing, type Store, type UserRecord,
 } from '../../src/core/index.js'
 import { buildApp } from '../../src/http/app.js'
+import { createLogger } from '../../src/http/logger.js'
+import { PrometheusMetrics } from '../../src/http/metrics.js'
+import { createMailer, type ServerMailer } from '../../src/mail/index.js'
 import { openStore } from '../../src/storage/index.js'
 import { createTestDatabase } from '../support/postgres.js'
 
@@ -31,6 +34,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     loginMaxFailures: 0, loginWindowSeconds: 900, loginIpMaxFailures: 0, registrationsPerIpPerHour: 0, redisUrl: null, redisKeyPrefix: 'tessera:',
     refreshIdleDays: 14, refreshAbsoluteDays: 90, requireClient: false, auditRetentionDays: 365,
     productName: 'Tessera', audience: ISSUER, sessionIdleHours: 72, sessionAbsoluteHours: 14 * 24,
+    // No mail unless a suite starts an SMTP sink (test/support/smtp-sink.ts) and says where it is.
+    smtpUrl: null, mailFrom: 'Tessera <no-reply@tessera.test>', mailDir: null, emailVerification: 'optional',
     ...overrides,
   }
 }
@@ -63,6 +68,8 @@ export interface TestServer {
   /** johndoe: active, scopes me + items. alice: disabled. bob: active, may only have `me`. */
   users: { johndoe: UserRecord; alice: UserRecord; bob: UserRecord }
   /** A bearer header for a token minted directly (no login, no hashing). */
+  /** The app's mailer when the config names an SMTP server or a mail folder (retries after 50 and 100 ms), else null. */
+  mailer: ServerMailer | null
   bearer(user: UserRecord, scopes?: readonly Scope[]): string
   close(): Promise<void>
 }
@@ -97,13 +104,20 @@ export async function startTestServer(options: { config?: Partial<Config>; logge
     bob: await store.users.create({ username: 'bob', passwordHash, scopes: ['me'] }),
   }
   hasher.calls.hash = 0
-  const app = await buildApp({ config, store, tokens, hasher, clock, signingKeys, ...(options.logger ? { logger: options.logger } : {}) })
+  // The app's logger and metrics, shared with the mailer so its lines and counts land where the app's do.
+  const logger = createLogger(config, options.logger)
+  const metrics = config.metrics ? new PrometheusMetrics() : undefined
+  const mailer = createMailer(config, { logger, metrics: metrics ?? { mailSent: () => undefined, mailFailed: () => undefined }, clock, retryDelaysMs: [50, 100] })
+  const app = await buildApp({
+    config, store, tokens, hasher, clock, signingKeys, logger, ...(metrics ? { metrics } : {}), ...(mailer ? { mailer } : {}),
+  })
   return {
-    app, config, store, tokens, signingKeys, hasher, clock, users,
+    app, config, store, tokens, signingKeys, hasher, clock, users, mailer,
     bearer: (user, scopes = user.scopes) => `Bearer ${tokens.issue(user.id, scopes).token}`,
     async close() {
       signingKeys.close()
       await app.close()
+      await mailer?.close(1000)
       await store.close()
       await database?.drop()
       rmSync(dir, { recursive: true, force: true })

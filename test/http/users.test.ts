@@ -22,7 +22,7 @@ describe('POST /users: 201', () => {
     expect(res.statusCode).toBe(201)
     expect(stableHeaders(res.headers)).toEqual(JSON_TYPE)
     const body = res.json()
-    expect(body).toEqual({ id: body.id, username: 'newcomer', email: 'new@example.com', full_name: 'New Comer', disabled: false })
+    expect(body).toEqual({ id: body.id, username: 'newcomer', email: 'new@example.com', email_verified: false, full_name: 'New Comer', disabled: false })
     expect(body.id).toMatch(UUID)
     const stored = await server.store.users.findById(body.id)
     expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=65536,t=3,p=4\$/)

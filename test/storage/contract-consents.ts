@@ -81,6 +81,30 @@ export function describeConsentContract(current: () => Store): void {
       expect(await store.consents.grant(john.id, 'web', ['email'], T + 5)).toMatchObject({ scopes: ['email'], createdAt: T + 5 })
     })
 
+    it('removing an app\'s access revokes the user\'s refresh families with that client, rotations included, and nothing else', async () => {
+      const store = current()
+      const [john, alice] = [await user(), await user('alice')]
+      await store.clients.create(client('web'))
+      await store.clients.create(client('cli'))
+      const token = (userId: string, clientId: string | null, familyId: string = randomUUID()) => ({
+        id: randomUUID(), familyId, tokenHash: randomBytes(32).toString('hex'), userId, clientId, scopes: ['openid'],
+        createdAt: T, expiresAt: T + 86_400_000, idleExpiresAt: T + 86_400_000,
+      })
+      const web = await store.refreshTokens.create(token(john.id, 'web'))
+      const rotated = await store.refreshTokens.rotate(web.id, T + 1, token(john.id, 'web', web.familyId))
+      const others = [
+        await store.refreshTokens.create(token(john.id, 'cli')), await store.refreshTokens.create(token(john.id, null)),
+        await store.refreshTokens.create(token(alice.id, 'web')),
+      ]
+      expect(await store.refreshTokens.revokeAllForUserAndClient(john.id, 'web', T + 2)).toBe(2)
+      expect(await store.refreshTokens.findByHash(web.tokenHash)).toMatchObject({ revokedAt: T + 2, rotatedAt: T + 1 })
+      expect(await store.refreshTokens.findByHash(rotated?.tokenHash ?? '')).toMatchObject({ revokedAt: T + 2 })
+      for (const other of others) expect(await store.refreshTokens.findByHash(other.tokenHash)).toEqual(other)
+      expect(await store.refreshTokens.revokeAllForUserAndClient(john.id, 'web', T + 3)).toBe(0)
+      expect(await store.refreshTokens.revokeAllForUserAndClient(john.id, 'w\u0000eb', T + 3)).toBe(0)
+      expect(await store.refreshTokens.revokeAllForUserAndClient(randomUUID(), 'cli', T + 3)).toBe(0)
+    })
+
     it('lists a user\'s consents, most recently updated first; none for anyone else', async () => {
       const store = current()
       const [john, alice] = [await user(), await user('alice')]

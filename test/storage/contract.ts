@@ -6,6 +6,7 @@ import { describeAuditContract } from './contract-audit.js'
 import { describeAuthorizationCodeContract } from './contract-authorization-codes.js'
 import { describeBrowserSessionContract } from './contract-browser-sessions.js'
 import { describeClientContract } from './contract-clients.js'
+import { describeAccountsContract } from './contract-accounts.js'
 import { describeConsentContract } from './contract-consents.js'
 import { describeSessionsContract } from './contract-sessions.js'
 import { describeSigningKeyContract } from './contract-signing-keys.js'
@@ -69,6 +70,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           id: expect.stringMatching(UUID),
           username: 'johndoe',
           email: null,
+          emailVerified: false,
           fullName: null,
           passwordHash: HASH,
           disabled: false,
@@ -328,6 +330,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describeBrowserSessionContract(() => store)
     describeAuthorizationCodeContract(() => store)
     describeConsentContract(() => store)
+    describeAccountsContract(() => store)
 
     describe('lifecycle', () => {
       it('answers ping', async () => {

@@ -57,7 +57,7 @@ export function describeMigrationForward(name: string, makeDatabase: () => Promi
                  ('r2', 'f1', ${hashRefreshToken(refresh[0]!)}, ${userId}, 'svc', 'me', ${T + 1}, ${T + 90 * 86_400_000}, ${T + 14 * 86_400_000}, null, null)`.execute(db)
         await sql`insert into signing_keys (kid, algorithm, private_key_pem, public_jwk, status, created_at)
           values (${storedKey.kid}, ${storedKey.algorithm}, ${storedKey.privateKeyPem}, ${JSON.stringify(storedKey.publicJwk)}, 'active', ${T})`.execute(db)
-        expect(await applyMigrations(backend)).toEqual(['0005_sign_in'])
+        expect(await applyMigrations(backend)).toEqual(['0005_sign_in', '0006_accounts'])
       } finally {
         await backend.close()
       }
@@ -68,7 +68,10 @@ export function describeMigrationForward(name: string, makeDatabase: () => Promi
       const { userId, accessKey, refresh } = await fillAsPreviousRelease()
       const store = await openStore(database.url, { migrate: false })          // nothing pending
       try {
-        expect((await store.users.findById(userId))?.username).toBe('JohnDoe')
+        // 0006: an address the previous release stored is not verified until its owner proves it.
+        expect(await store.users.findById(userId)).toMatchObject({ username: 'JohnDoe', email: null, emailVerified: false })
+        expect(await store.totp.find(userId)).toBeNull()
+        expect(await store.recoveryCodes.countUnused(userId)).toBe(0)
         expect(await store.clients.findById('svc')).toEqual({
           id: 'svc', name: 'Service', type: 'confidential', secretHash: 'a'.repeat(64), grantTypes: ['client_credentials', 'refresh_token'],
           scopes: ['me', 'items'], createdAt: T,
@@ -128,7 +131,7 @@ export function describeMigrationForward(name: string, makeDatabase: () => Promi
       const backend = await database.openBackend()
       try {
         await migrateTo(backend, PREVIOUS_RELEASE)
-        expect(await applyMigrations(backend)).toEqual(['0005_sign_in'])
+        expect(await applyMigrations(backend)).toEqual(['0005_sign_in', '0006_accounts'])
       } finally {
         await backend.close()
       }

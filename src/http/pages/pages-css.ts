@@ -155,4 +155,108 @@ code {
   .product { margin-block: 0.5rem 0.75rem; }
   .card { padding: 1.25rem 1rem; }
 }
+
+/* The account and sign-up pages (issue 10): sections, badges, lists of sign-ins and apps, codes. */
+:root { --ok-bg: #e6f4ea; --ok-border: #2f8a4a; --ok-text: #17522a; }
+
+@media (prefers-color-scheme: dark) {
+  :root { --ok-bg: #173524; --ok-border: #6fcf8e; --ok-text: #c5f2d2; }
+}
+
+input[type="email"] {
+  display: block;
+  width: 100%;
+  min-height: 2.75rem;
+  padding: 0.5rem 0.75rem;
+  font: inherit;
+  color: inherit;
+  background: var(--card);
+  border: 1px solid var(--field-border);
+  border-radius: 0.5rem;
+}
+
+.card a { color: var(--primary); }
+
+.card a.button { color: var(--primary-text); text-decoration: none; }
+
+.hint, .field-error { margin: 0 0 0.375rem; font-size: 0.875rem; }
+
+.hint, .optional, .muted, .meta { color: var(--muted); }
+
+.optional { font-weight: 400; }
+
+.field-error { color: var(--alert-text); font-weight: 600; }
+
+input[aria-invalid="true"] { border-color: var(--alert-border); border-width: 2px; }
+
+.notice {
+  margin: 1rem 0;
+  padding: 0.75rem 1rem;
+  color: var(--ok-text);
+  background: var(--ok-bg);
+  border: 1px solid var(--ok-border);
+  border-inline-start-width: 4px;
+  border-radius: 0.5rem;
+}
+
+.account-section { margin-top: 1.75rem; padding-top: 1.25rem; border-top: 1px solid var(--border); }
+
+.account-section > form + form { margin-top: 1rem; }
+
+.account-section > .note:not(:last-child) { margin: 0 0 1rem; }
+
+h2 { margin: 0 0 0.75rem; font-size: 1.125rem; line-height: 1.3; }
+
+.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.25rem 1rem; margin: 0 0 1rem; }
+
+.facts dt { font-weight: 600; }
+
+.facts dd { margin: 0; }
+
+.badge {
+  display: inline-block;
+  padding: 0 0.5rem;
+  font-size: 0.8125rem;
+  font-weight: 600;
+  line-height: 1.5rem;
+  white-space: nowrap;
+  border: 1px solid;
+  border-radius: 999px;
+}
+
+.badge.ok { color: var(--ok-text); background: var(--ok-bg); border-color: var(--ok-border); }
+
+.badge.warn { color: var(--alert-text); background: var(--alert-bg); border-color: var(--alert-border); }
+
+.items { margin: 0 0 1rem; padding: 0; list-style: none; border-top: 1px solid var(--border); }
+
+.items > li { padding: 0.75rem 0; border-bottom: 1px solid var(--border); }
+
+.items .meta { display: block; font-size: 0.875rem; }
+
+.items form { margin-top: 0.5rem; }
+
+.items .scopes { margin: 0.5rem 0 0; border-top: 0; font-size: 0.875rem; }
+
+.items .scopes li { padding: 0.25rem 0; border-bottom: 0; }
+
+.danger { background: transparent; color: var(--alert-text); border-color: var(--alert-border); }
+
+.danger:hover { background: var(--alert-bg); }
+
+.steps { margin: 0 0 1rem; padding-inline-start: 1.25rem; }
+
+.qr { margin: 0 0 1rem; text-align: center; }
+
+.qr svg { display: block; width: 100%; max-width: 14rem; height: auto; margin: 0 auto 0.5rem; padding: 0.5rem; background: #ffffff; border-radius: 0.5rem; }
+
+.qr figcaption { color: var(--muted); font-size: 0.875rem; }
+
+.field-label { margin-bottom: 0.25rem; font-weight: 600; }
+
+.secret { display: inline-block; font-size: 1rem; letter-spacing: 0.05em; word-spacing: 0.25em; }
+
+.codes { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: 0.5rem; margin: 0 0 1rem; padding: 0; list-style: none; }
+
+.codes code { display: block; padding: 0.375rem 0.5rem; font-size: 1rem; text-align: center; }
 `

@@ -10,6 +10,12 @@ export interface SignInView extends FormView {
   username: string
   /** Why the last attempt failed, shown above the form. */
   error?: string | null
+  /** What to do about that, when there is a page for it (an address to verify first). */
+  errorLink?: { href: string; text: string } | null
+  /** The sign-up page carrying this page's request, when registration is open ("Create account"). */
+  signUpUrl?: string | null
+  /** The page that mails a reset link ("Forgot password?"), when this server sends mail. */
+  forgotPasswordUrl?: string | null
 }
 
 /**
@@ -24,7 +30,7 @@ export function renderSignIn(view: SignInView): string {
     title: 'Sign in',
     body: html`<h1>Sign in</h1>
 ${view.clientName ? html`<p class="lead">to continue to <strong>${view.clientName}</strong></p>` : null}
-${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : null}
+${view.error ? html`<p class="alert" role="alert">${view.error}${view.errorLink ? html` <a href="${view.errorLink.href}">${view.errorLink.text}</a>` : null}</p>` : null}
 <form method="post" action="${view.action}">
 ${hiddenFields(view, ['username', 'password'])}<div class="field">
 <label for="username">Username</label>
@@ -35,6 +41,8 @@ ${hiddenFields(view, ['username', 'password'])}<div class="field">
 <input id="password" name="password" type="password" autocomplete="current-password" required${!focusUsername && html` autofocus`}>
 </div>
 <button type="submit" class="button primary">Sign in</button>
-</form>`,
+</form>
+${view.forgotPasswordUrl ? html`<p class="note"><a href="${view.forgotPasswordUrl}">Forgot password?</a></p>` : null}
+${view.signUpUrl ? html`<p class="note">New here? <a href="${view.signUpUrl}">Create account</a></p>` : null}`,
   })
 }

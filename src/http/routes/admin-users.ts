@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import {
-  deleteUser, findUserOrNotFound, registerUser, resetPassword, systemClock, updateUser, type AdminDeps, type AuditEventName,
+  deleteUser, findUserOrNotFound, registerUser, resetPassword, resetSecondFactor, systemClock, updateUser, type AdminDeps, type AuditEventName,
   type UserRecord,
 } from '../../core/index.js'
 import { currentUser } from '../../fastify/index.js'
@@ -20,7 +20,7 @@ const WRITE = { scopes: ['users:write'] } as const
 
 export function toAdminUser(user: UserRecord) {
   return {
-    id: user.id, username: user.username, email: user.email, full_name: user.fullName, disabled: user.disabled,
+    id: user.id, username: user.username, email: user.email, email_verified: user.emailVerified, full_name: user.fullName, disabled: user.disabled,
     scopes: user.scopes, created_at: user.createdAt.toISOString(), updated_at: user.updatedAt.toISOString(),
   }
 }
@@ -75,9 +75,10 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, d
     },
     config: { auth: WRITE },
   }, async (request, reply) => {
-    const { scopes, disabled, ...registration } = request.body
+    const { scopes, disabled, email_verified: emailVerified, ...registration } = request.body
     const user = await registerUser(registration, admin, {
       ...(scopes === undefined ? {} : { scopes: [...new Set(scopes)] }), ...(disabled === undefined ? {} : { disabled }),
+      ...(emailVerified === undefined ? {} : { emailVerified }),
     })
     await audit(request, 'admin.user_created', user, { scopes: user.scopes, disabled: user.disabled })
     return reply.code(201).send(toAdminUser(user))
@@ -109,6 +110,20 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, d
   }, async (request, reply) => {
     const user = await resetPassword(request.params.id, request.body.new_password, admin)
     await audit(request, 'admin.password_reset', user, { sessions_ended: true })
+    return reply.code(204).send(null)
+  })
+
+  app.delete('/admin/users/:id/mfa', {
+    schema: {
+      summary: 'Reset User Second Factor',
+      description: 'Removes the user\'s authenticator app (TOTP) and recovery codes, e.g. after a lost phone: the next sign-in asks for '
+        + 'the password only, and the user can set up a new app on the account page. 204 whether or not one was set up (audited as admin.mfa_reset).',
+      params: UserIdParams, response: { 204: Type.Null({ description: 'No second factor any more' }), ...NOT_FOUND, 422: HTTPValidationError },
+    },
+    config: { auth: WRITE },
+  }, async (request, reply) => {
+    const { user, removed } = await resetSecondFactor(request.params.id, { users: store.users, totp: store.totp })
+    await audit(request, 'admin.mfa_reset', user, { removed })
     return reply.code(204).send(null)
   })
 

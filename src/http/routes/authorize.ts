@@ -1,23 +1,72 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  AuthorizationRedirectError, authorize, authorizationErrorUrl, countLoginError, endBrowserSession, findSignedIn, nextStep, rememberConsent,
-  resolveAuthorizationTarget, scopeDescription, startBrowserSession, systemClock, throttledLogin, validateAuthorizationRequest,
-  verifyCredentials, type AuthorizationRequest, type AuthorizationTarget, type BrowserSessionPolicy, type SignedIn,
+  AuthorizationRedirectError, InvalidOtp, InvalidRequest, MfaRequired, amrFor, authorize, authorizationErrorUrl, countLoginError,
+  endBrowserSession, findSignedIn, hasSecondFactor, mfaRequired, nextStep, redeemMfaChallenge, rememberConsent, resolveAuthorizationTarget,
+  scopeDescription, startBrowserSession, systemClock, throttledLogin, validateAuthorizationRequest, verifyCredentials, verifySecondFactor,
+  type AuthorizationRequest, type AuthorizationTarget, type BrowserSessionPolicy, type SecondFactorMethod, type SignedIn, type UserRecord,
 } from '../../core/index.js'
 import { recordAudit } from '../audit.js'
 import { assertSameSiteForm, browserCookies, csrfToken, sessionToken, setSessionCookie } from '../browser.js'
 import type { AppDeps } from '../deps.js'
 import { loginLimiterFor } from '../limits.js'
 import { recordLoginFailed, recordLoginSucceeded } from '../login-audit.js'
+import { recordMfaFailed, recordRecoveryCodeUsed } from '../mfa-audit.js'
 import { formField, queryOf, sendPage, usePageContext } from '../page-context.js'
 import { renderConsent } from '../pages/consent.js'
 import { cspSourceFor } from '../pages/csp.js'
 import { renderSignIn } from '../pages/sign-in.js'
+import { FORGOT_PASSWORD_PATH } from '../pages/forgot-password.js'
+import { renderMfaChallenge } from '../pages/mfa-challenge.js'
+import { signUpUrl } from '../pages/sign-up.js'
 import { signInFailure } from '../sign-in-failure.js'
 
 export const AUTHORIZE_PATH = '/authorize'
 export const SIGN_IN_PATH = '/signin'
+/** The sign-in's second step: the code from the authenticator app, or a recovery code (issue 10). */
+export const SIGN_IN_OTP_PATH = '/signin/otp'
 export const CONSENT_PATH = '/consent'
+/** Where the sign-in page in account mode (no app) leads unless told: the account page. */
+export const ACCOUNT_HOME = '/account'
+
+const RETURN_TO_MAX = 256
+/** A path of the account page, and nothing that could leave it: no scheme, host, `//`, `..` or backslash. */
+const ACCOUNT_RETURN_TO = /^\/account(?:[/?][A-Za-z0-9\-._~/?=&%]*)?$/
+
+/**
+ * The `return_to` of the sign-in page in account mode, or null when it is not one of the
+ * account page's own paths: only /account… may follow a sign-in without an app, so the page
+ * can never be made to send someone elsewhere (an open redirect, RFC 9700 §4.11).
+ */
+export function accountReturnTo(value: string | null | undefined): string | null {
+  if (value === null || value === undefined || value.length > RETURN_TO_MAX || !ACCOUNT_RETURN_TO.test(value)) return null
+  return value.includes('//') || value.split(/[/?]/).includes('..') ? null : value
+}
+
+function requireReturnTo(value: string | null | undefined): string {
+  const returnTo = accountReturnTo(value)
+  if (returnTo === null) throw new InvalidRequest('This sign-in link is not valid')
+  return returnTo
+}
+
+/**
+ * Where a sign-in leads: back into an app's authorization request (the code flow), or — with no
+ * app — to a page of the account (GET /signin?return_to=/account).
+ */
+type SignInFor = { kind: 'app'; authorization: AuthorizationRequest } | { kind: 'account'; returnTo: string }
+
+/** What the pages' forms carry from step to step: the app's request (its query string), or return_to. */
+function carriedFields(to: SignInFor): Record<string, string> {
+  return to.kind === 'app' ? { request: to.authorization.query } : { return_to: to.returnTo }
+}
+
+function clientIdOf(to: SignInFor): string | null {
+  return to.kind === 'app' ? to.authorization.client.id : null
+}
+
+/** The first page of the same sign-in, to begin again with the password. */
+function startOverUrl(to: SignInFor): string {
+  return to.kind === 'app' ? `${AUTHORIZE_PATH}?${to.authorization.query}` : `${SIGN_IN_PATH}?${new URLSearchParams({ return_to: to.returnTo })}`
+}
 
 /** The browser session's lifetimes, from TESSERA_SESSION_IDLE_HOURS / _ABSOLUTE_HOURS. */
 export function browserSessionPolicy(config: AppDeps['config']): BrowserSessionPolicy {
@@ -43,11 +92,16 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
   const consents = { consents: store.consents, clock }
   const loginLimiter = loginLimiterFor(deps, app.log)
   const loginAudit = { audit: store.audit, users: store.users, clock }
-  const credentialDeps = { users: store.users, hasher, passwordMaxBytes: config.passwordMaxBytes }
+  const credentialDeps = { users: store.users, hasher, passwordMaxBytes: config.passwordMaxBytes, emailVerification: config.emailVerification }
+  const mfa = { totp: store.totp, recoveryCodes: store.recoveryCodes, clock }
+  const mfaTokens = { oneTimeTokens: store.oneTimeTokens, users: store.users, clock }
+  const mfaAudit = { audit: store.audit, recoveryCodes: store.recoveryCodes, clock }
   await usePageContext(app, { bodyLimit: config.bodyLimit, productName: config.productName })
 
   /** Where this request's forms may lead (ourselves, and the client's redirect URI). */
   const formAction = (target: AuthorizationTarget) => [cspSourceFor(target.redirectUri)].filter((s): s is string => s !== null)
+  /** The account mode's forms lead only to ourselves. */
+  const formActionFor = (to: SignInFor) => to.kind === 'app' ? formAction(to.authorization) : []
 
   function redirect(reply: FastifyReply, status: 302 | 303, location: string): FastifyReply {
     return reply.code(status).header('location', location).send()
@@ -63,13 +117,28 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
     }
   }
 
-  function showSignIn(request: FastifyRequest, reply: FastifyReply, authorization: AuthorizationRequest, problem?: { status: number; message: string; username?: string; retryAfter?: number }) {
+  type Problem = { status: number; message: string; username?: string; retryAfter?: number; link?: { href: string; text: string } }
+
+  function showSignIn(request: FastifyRequest, reply: FastifyReply, to: SignInFor, problem?: Problem) {
     if (problem?.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter))
+    const authorization = to.kind === 'app' ? to.authorization : null
     return sendPage(reply.code(problem?.status ?? 200), renderSignIn({
-      productName: config.productName, clientName: authorization.client.name, action: SIGN_IN_PATH,
-      hidden: { request: authorization.query }, csrf: csrfToken(request, reply, cookies),
-      username: problem?.username ?? authorization.loginHint ?? '', error: problem?.message ?? null,
-    }), formAction(authorization))
+      productName: config.productName, clientName: authorization?.client.name ?? null, action: SIGN_IN_PATH,
+      hidden: carriedFields(to), csrf: csrfToken(request, reply, cookies),
+      username: problem?.username ?? authorization?.loginHint ?? '', error: problem?.message ?? null, errorLink: problem?.link ?? null,
+      signUpUrl: config.registration === 'open' ? signUpUrl(authorization !== null ? { request: authorization.query } : { returnTo: to.kind === 'account' ? to.returnTo : null }) : null,
+      forgotPasswordUrl: deps.mailer.enabled ? FORGOT_PASSWORD_PATH : null,
+    }), formActionFor(to))
+  }
+
+  /** The second step's page: the mfa token and the request ride along; the password does not. */
+  function showChallenge(request: FastifyRequest, reply: FastifyReply, to: SignInFor, user: Pick<UserRecord, 'username'>, mfaToken: string, problem?: Problem) {
+    if (problem?.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter))
+    return sendPage(reply.code(problem?.status ?? 200), renderMfaChallenge({
+      productName: config.productName, clientName: to.kind === 'app' ? to.authorization.client.name : null, action: SIGN_IN_OTP_PATH,
+      hidden: { mfa_token: mfaToken, ...carriedFields(to) }, csrf: csrfToken(request, reply, cookies),
+      username: user.username, error: problem?.message ?? null, startOverUrl: startOverUrl(to),
+    }), formActionFor(to))
   }
 
   function showConsent(request: FastifyRequest, reply: FastifyReply, authorization: AuthorizationRequest, signedIn: SignedIn) {
@@ -83,7 +152,7 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
   /** The flow's next stop for a signed-in (or not) browser: a page, or the redirect with the code. */
   async function proceed(request: FastifyRequest, reply: FastifyReply, status: 302 | 303, authorization: AuthorizationRequest, signedIn: SignedIn | null, justSignedIn: boolean) {
     const step = await nextStep(authorization, signedIn, { consents: store.consents, clock }, { justSignedIn })
-    if (step.kind === 'sign_in') return showSignIn(request, reply, authorization)
+    if (step.kind === 'sign_in') return showSignIn(request, reply, { kind: 'app', authorization })
     if (step.kind === 'consent') return status === 303 ? redirect(reply, 303, `${CONSENT_PATH}?${authorization.query}`) : showConsent(request, reply, authorization, step.signedIn)
     const location = await authorize(authorization, step.signedIn, config.issuer, codes)
     await recordAudit(store.audit, request, 'authorization_code.issued', {
@@ -96,6 +165,29 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
   async function carried(request: FastifyRequest): Promise<{ params: URLSearchParams; target: AuthorizationTarget }> {
     const params = new URLSearchParams(formField(request, 'request') ?? '')
     return { params, target: await resolveAuthorizationTarget(params, store.clients) }
+  }
+
+  /**
+   * Runs a sign-in form's step for where it leads: the app's carried request, checked again
+   * (its errors go back to the app), or — a form without one that carries return_to — the account.
+   */
+  async function signingIn(request: FastifyRequest, reply: FastifyReply, step: (to: SignInFor) => Promise<FastifyReply>): Promise<FastifyReply> {
+    const returnTo = formField(request, 'request') === undefined ? formField(request, 'return_to') : undefined
+    if (returnTo !== undefined) return step({ kind: 'account', returnTo: requireReturnTo(returnTo) })
+    const { params, target } = await carried(request)
+    return answering(reply, 303, target, async () => step({ kind: 'app', authorization: validateAuthorizationRequest(params, target) }))
+  }
+
+  /** The user proved who they are: a new browser session (with how, RFC 8176 amr), then on to the app or the account page. */
+  async function signedInTo(request: FastifyRequest, reply: FastifyReply, to: SignInFor, user: UserRecord, amr: readonly string[]) {
+    const previous = sessionToken(request, cookies)
+    const { token, session } = await startBrowserSession({
+      userId: user.id, amr, ip: request.ip, userAgent: userAgentOf(request), notBefore: user.tokensNotBefore,
+    }, { ...sessions })
+    if (previous !== undefined) await endPrevious(previous, user.id)                  // no session fixation, no pile-up
+    setSessionCookie(reply, cookies, token, policy.absoluteSeconds)
+    if (to.kind === 'account') return redirect(reply, 303, to.returnTo)
+    return proceed(request, reply, 303, to.authorization, { session, user }, true)
   }
 
   app.get(AUTHORIZE_PATH, {
@@ -118,33 +210,75 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
     })
   })
 
+  // The sign-in page without an app: for the account page (H5), which sends signed-out browsers here.
+  app.get(SIGN_IN_PATH, { schema: { hide: true } }, async (request, reply) => {
+    const returnTo = requireReturnTo(queryOf(request).get('return_to') ?? ACCOUNT_HOME)
+    if (await findSignedIn(sessionToken(request, cookies), sessions) !== null) return redirect(reply, 303, returnTo)
+    return showSignIn(request, reply, { kind: 'account', returnTo })
+  })
+
   app.post(SIGN_IN_PATH, { schema: { hide: true } }, async (request, reply) => {
     assertSameSiteForm(request, formField(request, 'csrf'), cookies, config.issuer)  // login CSRF
-    const { params, target } = await carried(request)
-    return answering(reply, 303, target, async () => {
-      const authorization = validateAuthorizationRequest(params, target)
+    return signingIn(request, reply, async (to) => {
       const username = formField(request, 'username') ?? ''
       const password = formField(request, 'password') ?? ''
-      if (username === '' || password === '') return showSignIn(request, reply, authorization, { status: 422, message: 'Enter your username and password.', username })
-      const attempt = { username, clientId: target.client.id, via: 'sign_in_page' as const }
-      let user
+      if (username === '' || password === '') return showSignIn(request, reply, to, { status: 422, message: 'Enter your username and password.', username })
+      const attempt = { username, clientId: clientIdOf(to), via: 'sign_in_page' as const }
+      let user: UserRecord
+      let challenged: UserRecord | null = null
       try {
         // The password grant's rules: its brute-force budget, its dummy-hash timing, its disabled-user rule.
-        user = await throttledLogin(loginLimiter, { username, ip: request.ip }, () => verifyCredentials({ username, password }, credentialDeps))
+        // A second factor makes a right password not yet a sign-in: MfaRequired, so the limiter
+        // forgets nothing (only a full sign-in clears the account's failures, wrong codes included).
+        user = await throttledLogin(loginLimiter, { username, ip: request.ip }, async () => {
+          const verified = await verifyCredentials({ username, password }, credentialDeps)
+          if (!(await hasSecondFactor(verified.id, mfa))) return verified
+          challenged = verified
+          throw await mfaRequired(verified, { via: 'sign_in_page', clientId: clientIdOf(to) }, mfaTokens)
+        })
       } catch (err) {
+        if (err instanceof MfaRequired && challenged !== null) return showChallenge(request, reply, to, challenged, err.mfaToken)
         countLoginError(deps.metrics, err)
         await recordLoginFailed(request, loginAudit, attempt, err)
         const failure = signInFailure(err)
         if (failure === null) throw err
-        return showSignIn(request, reply, authorization, { ...failure, username })
+        return showSignIn(request, reply, to, { ...failure, username })
       }
       deps.metrics.loginSucceeded()
       await recordLoginSucceeded(request, loginAudit, attempt)
-      const previous = sessionToken(request, cookies)
-      const { token, session } = await startBrowserSession({ userId: user.id, amr: ['pwd'], ip: request.ip, userAgent: userAgentOf(request) }, { ...sessions })
-      if (previous !== undefined) await endPrevious(previous, user.id)                  // no session fixation, no pile-up
-      setSessionCookie(reply, cookies, token, policy.absoluteSeconds)
-      return proceed(request, reply, 303, authorization, { session, user }, true)
+      return signedInTo(request, reply, to, user, amrFor(null))
+    })
+  })
+
+  /**
+   * The second step: the mfa token (spent at once, bound to this app or to the account mode) and
+   * a code, checked under the same login limits as the password. A wrong code shows the step
+   * again with a fresh token; anything else starts over at the password.
+   */
+  app.post(SIGN_IN_OTP_PATH, { schema: { hide: true } }, async (request, reply) => {
+    assertSameSiteForm(request, formField(request, 'csrf'), cookies, config.issuer)
+    return signingIn(request, reply, async (to) => {
+      const clientId = clientIdOf(to)
+      const redeemed = await redeemMfaChallenge(formField(request, 'mfa_token'), { via: 'sign_in_page', clientId }, mfaTokens)
+      if (redeemed === null) return showSignIn(request, reply, to, { status: 400, message: 'This sign-in has expired. Sign in again.' })
+      const { user } = redeemed
+      const who = { user, clientId, via: 'sign_in_page' as const }
+      let method: SecondFactorMethod
+      try {
+        method = await throttledLogin(loginLimiter, { username: user.username, ip: request.ip, secondFactorOf: user.id }, () => verifySecondFactor(user.id, formField(request, 'otp') ?? '', mfa))
+      } catch (err) {
+        countLoginError(deps.metrics, err)
+        await recordMfaFailed(request, mfaAudit, who, err)
+        const failure = signInFailure(err)
+        if (failure === null) throw err
+        if (!(err instanceof InvalidOtp)) return showSignIn(request, reply, to, { ...failure, username: user.username })
+        const again = await mfaRequired(user, { via: 'sign_in_page', clientId }, mfaTokens)   // the password stays proven: another try
+        return showChallenge(request, reply, to, user, again.mfaToken, failure)
+      }
+      await recordRecoveryCodeUsed(request, mfaAudit, who, method)
+      deps.metrics.loginSucceeded()
+      await recordLoginSucceeded(request, loginAudit, { username: user.username, clientId, via: 'sign_in_page' })
+      return signedInTo(request, reply, to, user, amrFor(method))
     })
   })
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
-  CLIENT_AUTH_METHODS, CODE_CHALLENGE_METHODS, GRANT_TYPES, IDENTITY_SCOPES, SCOPES, SIGNING_ALGORITHMS,
+  CLIENT_AUTH_METHODS, CODE_CHALLENGE_METHODS, GRANT_TYPES, IDENTITY_SCOPES, MFA_OTP_GRANT_TYPE, SCOPES, SIGNING_ALGORITHMS,
 } from '../../core/index.js'
 import type { AppDeps } from '../deps.js'
 import { ServerMetadata } from '../session-schemas.js'
@@ -39,7 +39,7 @@ export const metadataRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
     scopes_supported: [...Object.keys(IDENTITY_SCOPES), ...Object.keys(SCOPES)],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: [...GRANT_TYPES],
+    grant_types_supported: [...GRANT_TYPES, MFA_OTP_GRANT_TYPE],           // the last: the password grant's second step (issue 10)
     subject_types_supported: ['public'],
     // RS256 first: OIDC Core §15.1 requires it, and it is every client's default.
     id_token_signing_alg_values_supported: ['RS256', ...SIGNING_ALGORITHMS.filter((a) => a !== 'RS256')],

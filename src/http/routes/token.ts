@@ -1,15 +1,16 @@
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
-  AuthorizationCodeReused, InvalidRequest, RefreshTokenReused, UnsupportedGrantType, authorizationCodeGrant, clientCredentialsGrant,
-  countLoginError, isGrantType, passwordGrant, refreshGrant, systemClock, throttledLogin, type ClientRecord, type IdTokens,
-  type TokenResponse as GrantResponse,
+  AuthorizationCodeReused, InvalidRequest, MFA_OTP_GRANT_TYPE, MfaRequired, RefreshTokenReused, UnsupportedGrantType, authorizationCodeGrant,
+  clientCredentialsGrant, countLoginError, isGrantType, mfaOtpGrant, passwordGrant, refreshGrant, systemClock, throttledLogin, type ClientRecord,
+  type IdTokens, type TokenResponse as GrantResponse,
 } from '../../core/index.js'
 import { recordAudit } from '../audit.js'
 import { requestClient } from '../client-auth.js'
 import type { AppDeps } from '../deps.js'
 import { loginLimiterFor } from '../limits.js'
 import { recordLoginFailed, recordLoginSucceeded } from '../login-audit.js'
+import { recordMfaFailed, recordRecoveryCodeUsed } from '../mfa-audit.js'
 import { assertTokenFormValid } from '../oauth-params.js'
 import { HTTPValidationError, TokenForm, TokenResponse } from '../schemas.js'
 import { sessionDeps } from '../session-deps.js'
@@ -37,13 +38,16 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps & { idTokens: IdToke
   await useTokenForm(app, { bodyLimit: config.bodyLimit })
   const loginLimiter = loginLimiterFor(deps, app.log)
   const loginAudit = { audit: store.audit, users: store.users, clock }
+  const mfaAudit = { audit: store.audit, recoveryCodes: store.recoveryCodes, clock }
+  /** Where second factors and mfa tokens live (issue 10): the password grant asks for a code when one is on. */
+  const mfa = { totp: store.totp, recoveryCodes: store.recoveryCodes, oneTimeTokens: store.oneTimeTokens, users: store.users, clock }
 
   // Set before anything can fail, so 400/401/413/422 answers carry them as well as 200.
   app.addHook('onRequest', async (_request, reply) => { reply.headers(NO_STORE) })
   // RFC 6749 §5.2: the grant type is judged before its parameters (another grant has other fields).
   app.addHook('preValidation', async (request) => {
     const grantType = (request.body as Record<string, unknown>).grant_type
-    if (grantType !== undefined && !(typeof grantType === 'string' && isGrantType(grantType))) throw new UnsupportedGrantType()
+    if (grantType !== undefined && !(typeof grantType === 'string' && (isGrantType(grantType) || grantType === MFA_OTP_GRANT_TYPE))) throw new UnsupportedGrantType()
   })
 
   /** The password grant, behind the brute-force limits; with a client when one authenticated. */
@@ -52,14 +56,39 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps & { idTokens: IdToke
     try {
       // Brute-force limits per username+address and per address, judged before any hashing.
       const response = await throttledLogin(loginLimiter, { username, ip: request.ip }, () =>
-        passwordGrant({ username, password, scope, client }, { users: store.users, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes, sessions }))
+        passwordGrant({ username, password, scope, client }, {
+          users: store.users, hasher, tokens, passwordMaxBytes: config.passwordMaxBytes, emailVerification: config.emailVerification, sessions, mfa,
+        }))
       deps.metrics.loginSucceeded()
       deps.metrics.tokenIssued()
       await recordLoginSucceeded(request, loginAudit, { username, clientId: client?.id }, response.scope)
       return response
     } catch (err) {
+      if (err instanceof MfaRequired) throw err                       // a right password, not yet a login: neither a success nor a failure
       countLoginError(deps.metrics, err)                              // failed / throttled, for /metrics
       await recordLoginFailed(request, loginAudit, { username, clientId: client?.id }, err) // the typed name and a reason code, never the password
+      throw err
+    }
+  }
+
+  /**
+   * The password grant's second step (mfa_token + otp): the tokens the password grant would have
+   * issued. A wrong code is a failed login of the account, under the same limits.
+   */
+  async function mfaOtp(form: TokenForm, client: ClientRecord | null, request: FastifyRequest): Promise<GrantResponse> {
+    const clientId = client?.id ?? null
+    try {
+      const result = await mfaOtpGrant({ mfaToken: form.mfa_token, otp: form.otp, client, ip: request.ip }, {
+        ...mfa, tokens, loginLimiter, sessions,
+        onRefused: (user, err) => recordMfaFailed(request, mfaAudit, { user, clientId, via: 'token' }, err),
+      })
+      deps.metrics.loginSucceeded()
+      deps.metrics.tokenIssued()
+      await recordRecoveryCodeUsed(request, mfaAudit, { user: result.user, clientId, via: 'token' }, result.method)
+      await recordLoginSucceeded(request, loginAudit, { username: result.user.username, clientId }, result.response.scope)
+      return result.response
+    } catch (err) {
+      countLoginError(deps.metrics, err)
       throw err
     }
   }
@@ -116,6 +145,9 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps & { idTokens: IdToke
       description: 'OAuth2 token endpoint. Password grant: send `username` and `password` (and optionally `scope`). '
         + '`grant_type=authorization_code` with `code`, `redirect_uri` and `code_verifier` (PKCE) finishes a sign-in from /authorize; '
         + '`grant_type=refresh_token` with `refresh_token` rotates it; `grant_type=client_credentials` serves confidential clients. '
+        + 'For an account with a second factor the password grant answers 403 `{"error": "mfa_required", "mfa_token": …, "expires_in": 300}`; '
+        + 'then `grant_type=urn:tessera:params:oauth:grant-type:mfa-otp` with `mfa_token` and `otp` (an authenticator code or a recovery code) '
+        + 'and the same client authentication gives the tokens. '
         + 'Clients authenticate with HTTP Basic or `client_id`/`client_secret` in the form; public clients send `client_id` alone.',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
@@ -132,6 +164,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<AppDeps & { idTokens: IdToke
     if (grantType === 'authorization_code') return authorizationCode(form, client, request)
     if (grantType === 'refresh_token') return refresh(form, client, request)
     if (grantType === 'client_credentials') return clientCredentials(form, client, request)
+    if (grantType === MFA_OTP_GRANT_TYPE) return mfaOtp(form, client, request)
     return login(form, client, request)
   })
 }

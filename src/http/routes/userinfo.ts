@@ -14,7 +14,7 @@ const UserInfo = Type.Object({
   preferred_username: Type.Optional(Type.String({ description: 'scope `profile`: the username.' })),
   updated_at: Type.Optional(Type.Integer({ description: 'scope `profile`: when the account last changed (epoch seconds).' })),
   email: Type.Optional(Type.String({ description: 'scope `email`.' })),
-  email_verified: Type.Optional(Type.Boolean({ description: 'scope `email`: false until Tessera verifies addresses.' })),
+  email_verified: Type.Optional(Type.Boolean({ description: 'scope `email`: whether the owner proved the address by the mailed link (TESSERA_EMAIL_VERIFICATION).' })),
 }, { title: 'UserInfo' })
 
 /**

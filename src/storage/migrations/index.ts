@@ -5,6 +5,7 @@ import { sessionsSchema } from './0002-sessions.js'
 import { signingKeysSchema } from './0003-signing-keys.js'
 import { auditSchema } from './0004-audit.js'
 import { signInSchema } from './0005-sign-in.js'
+import { accountsSchema } from './0006-accounts.js'
 
 /**
  * The migrations, listed in code rather than found by scanning a folder, so they run the same
@@ -18,6 +19,7 @@ export function migrationProvider(backend: Pick<Backend, 'identityColumn'>): Mig
     '0003_signing_keys': signingKeysSchema(),
     '0004_audit': auditSchema(backend),
     '0005_sign_in': signInSchema(),
+    '0006_accounts': accountsSchema(),
   }
   return { getMigrations: async () => migrations }
 }
