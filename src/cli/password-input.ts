@@ -6,16 +6,26 @@ import { CliError } from './cli-error.js'
  * scripts can pipe it (`printf '%s\n' "$PW" | tessera users add bob`).
  */
 export async function readNewPassword(input: NodeJS.ReadStream = process.stdin, prompts: NodeJS.WriteStream = process.stderr): Promise<string> {
-  if (!input.isTTY) return readFirstLine(input)
-  const [password, again] = await promptHidden(['Password: ', 'Repeat password: '], input, prompts)
+  if (!input.isTTY) return readFirstLine(input, 'password')
+  const [password, again] = await promptHidden(['Password: ', 'Repeat password: '], input, prompts, 'password')
   if (password !== again) throw new CliError('the passwords do not match')
   return password as string
+}
+
+/**
+ * Another secret the same way (an upstream provider's client secret): typed once without echo,
+ * since it is pasted from the provider's console rather than made up, or the first line of stdin.
+ */
+export async function readSecret(what: string, input: NodeJS.ReadStream = process.stdin, prompts: NodeJS.WriteStream = process.stderr): Promise<string> {
+  if (!input.isTTY) return readFirstLine(input, what)
+  const [secret] = await promptHidden([`${what[0]?.toUpperCase() ?? ''}${what.slice(1)}: `], input, prompts, what)
+  return secret as string
 }
 
 /** Far above any password limit; a stream without a newline cannot grow memory without end. */
 const MAX_LINE_BYTES = 1024 * 1024
 
-function readFirstLine(input: NodeJS.ReadStream): Promise<string> {
+function readFirstLine(input: NodeJS.ReadStream, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -31,17 +41,17 @@ function readFirstLine(input: NodeJS.ReadStream): Promise<string> {
       try {
         line = new TextDecoder('utf-8', { fatal: true }).decode(newline === -1 ? all : all.subarray(0, newline))
       } catch {
-        return reject(new CliError('the password on stdin is not valid UTF-8'))
+        return reject(new CliError(`the ${what} on stdin is not valid UTF-8`))
       }
       line = line.endsWith('\r') ? line.slice(0, -1) : line
-      if (line === '') return reject(new CliError('no password given: type it at a terminal, or pipe it as the first line of stdin'))
+      if (line === '') return reject(new CliError(`no ${what} given: type it at a terminal, or pipe it as the first line of stdin`))
       resolve(line)
     }
     const onData = (chunk: Buffer) => {
       chunks.push(chunk)
       size += chunk.length
       if (chunk.includes(0x0a)) finish(null)
-      else if (size > MAX_LINE_BYTES) finish(new CliError('the first line of stdin is too long to be a password'))
+      else if (size > MAX_LINE_BYTES) finish(new CliError(`the first line of stdin is too long to be a ${what}`))
     }
     const onEnd = () => finish(null)
     const onError = (err: Error) => finish(err)
@@ -63,7 +73,7 @@ const ERASE = new Set(['\u007f', '\b'])
  * mode is on before the first prompt appears and stays on until the last answer, so nothing
  * typed ahead — or pasted with both answers at once — is ever echoed.
  */
-function promptHidden(prompts: readonly string[], input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<string[]> {
+function promptHidden(prompts: readonly string[], input: NodeJS.ReadStream, output: NodeJS.WriteStream, what: string): Promise<string[]> {
   input.setRawMode(true)
   input.setEncoding('utf8')
   output.write(prompts[0] ?? '')
@@ -85,7 +95,7 @@ function promptHidden(prompts: readonly string[], input: NodeJS.ReadStream, outp
         }
         if (ENTER.has(ch) || ch === CTRL_D) {
           output.write('\n')
-          if (value === '') return finish(new CliError('no password given'))
+          if (value === '') return finish(new CliError(`no ${what} given`))
           answers.push(value)
           value = ''
           if (answers.length === prompts.length) return finish(null)

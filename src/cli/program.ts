@@ -4,6 +4,7 @@ import { addAuditCommand } from './audit.js'
 import { EXIT, reportError } from './cli-error.js'
 import { addClientsCommand } from './clients.js'
 import { addKeysCommand } from './keys.js'
+import { addProvidersCommand } from './providers.js'
 import { addMigrateCommand } from './migrate.js'
 import { addSecretCommand } from './secret.js'
 import { addServeCommand } from './serve.js'
@@ -32,6 +33,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   addMigrateCommand(program)
   addUsersCommand(program)
   addClientsCommand(program)
+  addProvidersCommand(program)
   addAuditCommand(program)
   addSecretCommand(program)
   addKeysCommand(program)

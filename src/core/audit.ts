@@ -20,6 +20,9 @@ export const AUDIT_EVENTS = [
   'password.reset_requested', 'password.reset', 'password.reset_failed',
   'mfa.enrolled', 'mfa.removed', 'mfa.challenge_failed', 'mfa.recovery_code_used', 'mfa.recovery_codes_regenerated',
   'admin.mfa_reset', 'consent.revoked',
+  // Upstream sign-in (issue 11): providers configured, accounts linked and unlinked, sign-ins through them.
+  'admin.provider_added', 'admin.provider_updated', 'admin.provider_removed', 'federation.linked', 'federation.unlinked',
+  'federation.user_created', 'federation.login_failed',
 ] as const
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number]

@@ -180,3 +180,16 @@ export { type MfaOtpGrantRequest, type MfaOtpGrantDeps, type MfaOtpGranted, MFA_
 export type {
   TotpRecord, TotpStore, RecoveryCodeStore, OneTimeTokenPurpose, OneTimeTokenRecord, NewOneTimeToken, OneTimeTokenStore,
 } from './ports.js'
+// upstream sign-in (issue 11): identity providers
+export {
+  IDENTITY_PROVIDER_KINDS, PROVIDER_PRESETS, isPresetName, providerFromInput, addIdentityProvider, updateIdentityProvider, toPublicProvider,
+  type ProviderInput, type ProviderPreset,
+} from './identity-providers.js'
+export type {
+  IdentityProviderKind, IdentityProviderRecord, IdentityProviderChanges, IdentityProviderStore, FederatedIdentityRecord, FederatedIdentityStore,
+  FederationStateRecord, FederationStateStore,
+} from './ports.js'
+export {
+  NO_PASSWORD, ExistingAccountUnverified, hasPassword, resolveFederatedSignIn, linkIdentity, unlinkIdentity, usernameBase, providerButton,
+  type UpstreamIdentity, type FederatedSignIn, type FederationDeps,
+} from './federation.js'

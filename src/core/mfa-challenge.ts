@@ -23,7 +23,12 @@ export interface MfaBinding {
 export interface MfaChallenge extends MfaBinding {
   /** What the password grant asked for (`scope` as sent), decided again when the code is right. */
   scope?: string | null
+  /** How the first step was proved: a password (`pwd`, the default) or an upstream provider (`fed`, issue 11); for amr. */
+  first?: FirstFactor
 }
+
+/** RFC 8176 `amr` of the first step: a password, or a federated sign-in (`fed`, as Microsoft Entra ID writes it). */
+export type FirstFactor = 'pwd' | 'fed'
 
 export interface MfaChallengeDeps extends OneTimeTokenDeps {
   users: Pick<UserStore, 'findById'>
@@ -33,7 +38,7 @@ export interface MfaChallengeDeps extends OneTimeTokenDeps {
 export async function mfaRequired(user: Pick<UserRecord, 'id'>, challenge: MfaChallenge, deps: OneTimeTokenDeps): Promise<MfaRequired> {
   const { token } = await issueOneTimeToken({
     purpose: 'mfa', userId: user.id,
-    data: { via: challenge.via, client_id: challenge.clientId, scope: challenge.scope ?? null },
+    data: { via: challenge.via, client_id: challenge.clientId, scope: challenge.scope ?? null, first: challenge.first ?? 'pwd' },
   }, deps)
   return new MfaRequired(token, ONE_TIME_TOKEN_SECONDS.mfa)
 }
@@ -42,6 +47,7 @@ export interface RedeemedMfaChallenge {
   user: UserRecord
   /** The scope the password grant asked for (null: absent). */
   scope: string | null
+  first: FirstFactor
 }
 
 /**
@@ -58,5 +64,5 @@ export async function redeemMfaChallenge(token: unknown, binding: MfaBinding, de
   if (user === null || user.disabled) return null
   if (user.tokensNotBefore !== null && record.createdAt < user.tokensNotBefore * 1000) return null
   const scope = record.data.scope
-  return { user, scope: typeof scope === 'string' ? scope : null }
+  return { user, scope: typeof scope === 'string' ? scope : null, first: record.data.first === 'fed' ? 'fed' : 'pwd' }
 }

@@ -25,10 +25,10 @@ export type MfaAccount = Pick<UserRecord, 'id' | 'username'>
 export type SecondFactorMethod = 'otp' | 'recovery_code'
 
 /** RFC 8176 `amr` of a sign-in with a password and then this second factor. */
-export function amrFor(method: SecondFactorMethod | null): string[] {
-  if (method === 'otp') return ['pwd', 'otp', 'mfa']
-  if (method === 'recovery_code') return ['pwd', 'mfa']
-  return ['pwd']
+export function amrFor(method: SecondFactorMethod | null, first: 'pwd' | 'fed' = 'pwd'): string[] {
+  if (method === 'otp') return [first, 'otp', 'mfa']
+  if (method === 'recovery_code') return [first, 'mfa']
+  return [first]
 }
 
 /**

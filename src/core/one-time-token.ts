@@ -13,6 +13,8 @@ export const ONE_TIME_TOKEN_SECONDS: Readonly<Record<OneTimeTokenPurpose, number
   reset_password: 30 * 60,
   change_email: 24 * 60 * 60,
   mfa: 5 * 60,
+  // Issue 11: an upstream sign-in waiting for the existing account's password before it is linked.
+  link_provider: 10 * 60,
 })
 
 const TOKEN_BYTES = 32

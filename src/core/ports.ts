@@ -85,6 +85,9 @@ export interface Store {
   oneTimeTokens: OneTimeTokenStore
   totp: TotpStore
   recoveryCodes: RecoveryCodeStore
+  identityProviders: IdentityProviderStore
+  federatedIdentities: FederatedIdentityStore
+  federationStates: FederationStateStore
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -365,7 +368,7 @@ export interface ConsentStore {
  * new address. `mfa`: the short-lived proof that the password was right, redeemed with a code
  * (the password grant's `mfa_token`, the sign-in page's second step).
  */
-export type OneTimeTokenPurpose = 'verify_email' | 'reset_password' | 'change_email' | 'mfa'
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password' | 'change_email' | 'mfa' | 'link_provider'
 
 /** A single-use token as stored: only the SHA-256 of its 256 random bits, never the token. */
 export interface OneTimeTokenRecord {
@@ -433,4 +436,84 @@ export interface RecoveryCodeStore {
   /** Spends the code if it is the user's and unspent (one conditional update); false otherwise. */
   consume(userId: string, codeHash: string, now: number): Promise<boolean>
   countUnused(userId: string): Promise<number>
+}
+
+// ---- Upstream sign-in (issue 11): identity providers, links to accounts, one sign-in's state.
+
+/** `oidc`: any OpenID Provider by issuer (discovery); `github`: GitHub's OAuth apps and REST API (not OIDC). */
+export type IdentityProviderKind = 'oidc' | 'github'
+
+/** An upstream identity provider as an operator configured it (`tessera providers add`, the admin API). */
+export interface IdentityProviderRecord {
+  /** Its name in URLs (`/signin/federated/google`) and in commands: lower-case letters, digits, dashes. */
+  id: string
+  kind: IdentityProviderKind
+  /** The button's text on the sign-in page: "Sign in with Google". */
+  label: string
+  /** oidc: the issuer URL discovery starts from; github: the site (https://github.com, or a GitHub Enterprise host). */
+  issuer: string
+  clientId: string
+  /** Presented to the provider at the token endpoint; never shown again after it was set. */
+  clientSecret: string
+  scopes: string[]
+  createdAt: number
+  updatedAt: number
+}
+
+export type IdentityProviderChanges = Partial<Pick<IdentityProviderRecord, 'label' | 'issuer' | 'clientId' | 'clientSecret' | 'scopes'>>
+
+export interface IdentityProviderStore {
+  /** Every provider, in id order (the sign-in page's buttons). */
+  list(): Promise<IdentityProviderRecord[]>
+  findById(id: string): Promise<IdentityProviderRecord | null>
+  /** Conflict('Provider already exists') when the id is taken. */
+  create(provider: Omit<IdentityProviderRecord, 'createdAt' | 'updatedAt'>, now: number): Promise<IdentityProviderRecord>
+  update(id: string, changes: IdentityProviderChanges, now: number): Promise<IdentityProviderRecord | null>
+  /** Removes the provider, its links and its pending sign-ins. */
+  delete(id: string): Promise<boolean>
+}
+
+/** A provider's account (its stable subject: OIDC `sub`, GitHub's numeric id) linked to a Tessera account. */
+export interface FederatedIdentityRecord {
+  providerId: string
+  subject: string
+  userId: string
+  /** The address the provider gave at the last sign-in, for the account page. */
+  email: string | null
+  createdAt: number
+  lastUsedAt: number
+}
+
+export interface FederatedIdentityStore {
+  find(providerId: string, subject: string): Promise<FederatedIdentityRecord | null>
+  listForUser(userId: string): Promise<FederatedIdentityRecord[]>
+  /** Conflict when that subject is linked already, or the user has a link to this provider. */
+  link(identity: FederatedIdentityRecord): Promise<FederatedIdentityRecord>
+  /** A sign-in through the link: its time and the address the provider gave this time. */
+  touch(providerId: string, subject: string, email: string | null, now: number): Promise<void>
+  unlink(userId: string, providerId: string): Promise<boolean>
+}
+
+/** One upstream sign-in in flight: what the callback must find and check. Only hashes of state and binding are stored. */
+export interface FederationStateRecord {
+  stateHash: string
+  providerId: string
+  /** SHA-256 of the value in the browser's cookie: the callback must come back to the same browser. */
+  bindingHash: string
+  nonce: string | null
+  codeVerifier: string
+  /** What the sign-in carries on (the app's request or return_to), as the sign-in page's hidden fields. */
+  carried: Record<string, string>
+  /** Set when a signed-in user links a provider from the account page. */
+  linkUserId: string | null
+  createdAt: number
+  expiresAt: number
+}
+
+export interface FederationStateStore {
+  create(state: FederationStateRecord): Promise<void>
+  /** Spends the state if it is live (one conditional update): of two callbacks with it, one gets the record. */
+  consume(stateHash: string, now: number): Promise<FederationStateRecord | null>
+  /** Housekeeping: states past their expiry. Returns how many. */
+  deleteExpired(now: number): Promise<number>
 }

@@ -12,6 +12,7 @@ import { PrometheusMetrics, installRequestMetrics, type HashLoad } from './metri
 import { accountRoutes } from './routes/account.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminClientRoutes } from './routes/admin-clients.js'
+import { adminProviderRoutes } from './routes/admin-providers.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { emailRoutes } from './routes/email.js'
 import { authorizeRoutes } from './routes/authorize.js'
@@ -124,6 +125,7 @@ export async function buildApp(given: BuildAppOptions): Promise<FastifyInstance>
   await app.register(itemRoutes, options)
   await app.register(adminUserRoutes, options)
   await app.register(adminClientRoutes, options)
+  await app.register(adminProviderRoutes, options)
   await app.register(adminAuditRoutes, options)
   await app.register(statusRoutes)
   await app.register(healthRoutes, options)

@@ -29,7 +29,7 @@ export interface Housekeeping {
   stop(): void
 }
 
-type HousekeptStores = Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit' | 'browserSessions' | 'authorizationCodes' | 'oneTimeTokens'>
+type HousekeptStores = Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit' | 'browserSessions' | 'authorizationCodes' | 'oneTimeTokens' | 'federationStates'>
 
 /**
  * Deletes what can no longer matter: refresh tokens past their absolute end (rotated ones are
@@ -41,7 +41,11 @@ type HousekeptStores = Pick<Store, 'refreshTokens' | 'revokedTokens' | 'audit' |
  */
 export function startHousekeeping(store: HousekeptStores, clock: Clock, log: Log, options: HousekeepingOptions = {}): Housekeeping {
   const { intervalMs = HOUSEKEEPING_INTERVAL_MS, auditRetentionDays = 0, sessionIdleHours = DEFAULT_SESSION_IDLE_HOURS } = options
-  async function run(): Promise<void> {
+  // One pass at a time: a pass asked for while one runs (the first, at start) waits for it rather
+  // than racing it for the same rows; a slow database then never piles passes up either.
+  let running: Promise<void> | null = null
+  const run = (): Promise<void> => (running ??= pass().finally(() => { running = null }))
+  async function pass(): Promise<void> {
     try {
       const now = clock.now()
       const refreshTokens = await store.refreshTokens.deleteExpired(now)
@@ -49,8 +53,9 @@ export function startHousekeeping(store: HousekeptStores, clock: Clock, log: Log
       const browserSessions = await store.browserSessions.deleteExpired(now, now - sessionIdleHours * HOUR_MS)
       const authorizationCodes = await store.authorizationCodes.deleteExpired(now)
       const oneTimeTokens = await store.oneTimeTokens.deleteExpired(now)
-      if (refreshTokens + revokedTokens + browserSessions + authorizationCodes + oneTimeTokens > 0) {
-        log.info({ refreshTokens, revokedTokens, browserSessions, authorizationCodes, oneTimeTokens }, 'deleted expired session records')
+      const federationStates = await store.federationStates.deleteExpired(now)               // upstream sign-ins never finished
+      if (refreshTokens + revokedTokens + browserSessions + authorizationCodes + oneTimeTokens + federationStates > 0) {
+        log.info({ refreshTokens, revokedTokens, browserSessions, authorizationCodes, oneTimeTokens, federationStates }, 'deleted expired session records')
       }
       const auditEntries = auditRetentionDays > 0 ? await store.audit.deleteOlderThan(now - auditRetentionDays * DAY_MS) : 0
       if (auditEntries > 0) log.info({ auditEntries, auditRetentionDays }, 'deleted audit entries past their retention')

@@ -9,6 +9,9 @@ import { createClientStore } from './client-store.js'
 import { createOneTimeTokenStore } from './one-time-token-store.js'
 import { createRecoveryCodeStore } from './recovery-code-store.js'
 import { createTotpStore } from './totp-store.js'
+import { createFederatedIdentityStore } from './federated-identity-store.js'
+import { createFederationStateStore } from './federation-state-store.js'
+import { createIdentityProviderStore } from './identity-provider-store.js'
 import { createConsentStore } from './consent-store.js'
 import type { PostgresOptions } from './postgres.js'
 import { createItemStore } from './item-store.js'
@@ -82,6 +85,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     oneTimeTokens: createOneTimeTokenStore(backend),
     totp: createTotpStore(backend),
     recoveryCodes: createRecoveryCodeStore(backend),
+    identityProviders: createIdentityProviderStore(backend),
+    federatedIdentities: createFederatedIdentityStore(backend),
+    federationStates: createFederationStateStore(backend),
     async ping() {
       await sql`select 1`.execute(backend.db)
     },

@@ -20,6 +20,9 @@ export interface Database {
   one_time_tokens: OneTimeTokensTable
   totp_factors: TotpFactorsTable
   recovery_codes: RecoveryCodesTable
+  identity_providers: IdentityProvidersTable
+  federated_identities: FederatedIdentitiesTable
+  federation_states: FederationStatesTable
 }
 
 export interface UsersTable {
@@ -213,6 +216,42 @@ export interface RecoveryCodesTable {
   code_hash: string
   created_at: number
   used_at: number | null
+}
+
+export interface IdentityProvidersTable {
+  id: string
+  kind: string
+  label: string
+  issuer: string
+  client_id: string
+  client_secret: string
+  /** Space-separated, as OAuth writes scopes. */
+  scopes: string
+  created_at: number
+  updated_at: number
+}
+
+export interface FederatedIdentitiesTable {
+  provider_id: string
+  subject: string
+  user_id: string
+  email: string | null
+  created_at: number
+  last_used_at: number
+}
+
+export interface FederationStatesTable {
+  state_hash: string
+  provider_id: string
+  binding_hash: string
+  nonce: string | null
+  code_verifier: string
+  /** JSON: what the sign-in carries on (the app's request or return_to). */
+  carried: string
+  link_user_id: string | null
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
 }
 
 export type UserRow = Selectable<UsersTable>

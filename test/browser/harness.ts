@@ -15,6 +15,8 @@ export { chromiumPath, launchChromium, skipWithoutChromium } from '../support/ch
 export interface Tessera {
   /** TESSERA_ISSUER: http://127.0.0.1:<port>, where the browser goes. */
   issuer: string
+  /** Its TESSERA_DATABASE_URL, for CLI commands against the running server's database. */
+  databaseUrl: string
   server: ChildProcess
   /** Its last output (stdout and stderr), for failure messages. */
   output(): string
@@ -33,9 +35,10 @@ export async function startTessera(options: { env?: Record<string, string> } = {
   const temp = mkdtempSync(join(tmpdir(), 'tessera-browser-'))
   const port = await freePort()
   const issuer = `http://127.0.0.1:${port}`
+  const databaseUrl = `sqlite:${join(temp, 'tessera.db')}`
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', String(port)], {
     cwd: REPO_ROOT,
-    env: cleanEnv({ TESSERA_DATABASE_URL: `sqlite:${join(temp, 'tessera.db')}`, TESSERA_ISSUER: issuer, TESSERA_MAIL_DIR: join(temp, 'mail'), ...options.env }),
+    env: cleanEnv({ TESSERA_DATABASE_URL: databaseUrl, TESSERA_ISSUER: issuer, TESSERA_MAIL_DIR: join(temp, 'mail'), ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
@@ -46,6 +49,7 @@ export async function startTessera(options: { env?: Record<string, string> } = {
   server.stderr?.on('data', collect)
   const tessera: Tessera = {
     issuer,
+    databaseUrl,
     server,
     output: () => output,
     fullOutput: () => Buffer.concat(chunks).toString('utf8'),
@@ -109,10 +113,10 @@ export interface Watched {
 }
 
 /** Watches every page of `context`, popups included (the listeners are the context's). */
-export async function watch(context: BrowserContext, issuer: string): Promise<Watched> {
-  const { host } = new URL(issuer)
+export async function watch(context: BrowserContext, issuer: string, alsoAllowed: readonly string[] = []): Promise<Watched> {
+  const hosts = new Set([issuer, ...alsoAllowed].map((origin) => new URL(origin).host))
   const watched: Watched = { problems: [], foreign: [] }
-  await context.route((url) => url.protocol !== 'data:' && url.protocol !== 'blob:' && url.host !== host, async (route) => {
+  await context.route((url) => url.protocol !== 'data:' && url.protocol !== 'blob:' && !hosts.has(url.host), async (route) => {
     watched.foreign.push(route.request().url())
     await route.abort()
   })

@@ -213,6 +213,39 @@ describe('tessera users', () => {
   })
 })
 
+describe('tessera providers', () => {
+  const SECRET = 'GOCSPX-never-printed-again'
+
+  it('adds a preset provider with the secret from stdin, names the redirect URI, and never prints the secret again', async () => {
+    const added = await tessera(['providers', 'add', 'google', '--preset', 'google', '--client-id', 'abc.apps.googleusercontent.com'], {
+      input: `${SECRET}\n`, env: { TESSERA_ISSUER: 'https://auth.example.com' },
+    })
+    expect(added).toEqual({
+      code: 0, signal: null, stderr: '',
+      stdout: 'Added provider "google" (oidc, https://accounts.google.com).\nRegister this redirect URI with the provider: https://auth.example.com/signin/callback/google\n',
+    })
+    expect(await inStore((store) => store.identityProviders.findById('google'))).toMatchObject({ clientSecret: SECRET, scopes: ['openid', 'email', 'profile'] })
+    const listed = await tessera(['providers', 'list'])
+    expect(listed.stdout).toMatch(/^id +kind +label +issuer +client id +scopes\ngoogle +oidc +Sign in with Google +https:\/\/accounts\.google\.com +abc\.apps\.googleusercontent\.com +openid email profile\n$/)
+    const json = await tessera(['providers', 'list', '--json'])
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ id: 'google', client_secret_set: true })])
+    expect(listed.stdout + json.stdout).not.toContain(SECRET)
+  })
+
+  it('refuses a taken id, bad fields (every one) and no secret; removes with its links', async () => {
+    expect(await tessera(['providers', 'add', 'google', '--preset', 'google', '--client-id', 'x'], { input: 'y\n' }))
+      .toEqual({ code: 1, signal: null, stdout: '', stderr: 'error: a provider named "google" already exists\n' })
+    const bad = await tessera(['providers', 'add', 'corp', '--issuer', 'http://corp.example', '--client-id', 'a b'], { input: 'secret\n' })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr.split('\n').filter(Boolean).map((line) => line.split(':')[1]?.trim())).toEqual(['issuer', 'client_id'])
+    expect(await tessera(['providers', 'add', 'corp', '--issuer', 'https://corp.example', '--client-id', 'a'], { input: '' }))
+      .toMatchObject({ code: 1, stderr: 'error: no client secret given: type it at a terminal, or pipe it as the first line of stdin\n' })
+    expect(await tessera(['providers', 'remove', 'google'])).toEqual({ code: 0, signal: null, stdout: 'Removed provider "google" and its account links.\n', stderr: '' })
+    expect(await tessera(['providers', 'remove', 'google'])).toEqual({ code: 1, signal: null, stdout: '', stderr: 'error: no provider named "google"\n' })
+    expect((await tessera(['providers', 'list'])).stdout).toContain('No providers.')
+  })
+})
+
 describe('usage and configuration errors', () => {
   it.each([
     [['users', 'add'], "error: missing required argument 'username'"],

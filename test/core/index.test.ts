@@ -57,6 +57,9 @@ describe('the public API (tessera)', () => {
       'pendingTotpEnrolment', 'confirmTotpEnrolment', 'regenerateRecoveryCodes', 'removeTotp', 'totpStatus', 'hasSecondFactor',
       'verifySecondFactor', 'resetSecondFactor', 'mfaRequired', 'redeemMfaChallenge', 'MFA_OTP_GRANT_TYPE', 'mfaOtpGrant', 'issueUserTokens',
       'EmailNotVerified', 'MfaRequired', 'InvalidOtp', 'normalizeEmail',
+      // upstream sign-in (issue 11)
+      'IDENTITY_PROVIDER_KINDS', 'PROVIDER_PRESETS', 'isPresetName', 'providerFromInput', 'addIdentityProvider', 'updateIdentityProvider', 'toPublicProvider',
+      'NO_PASSWORD', 'ExistingAccountUnverified', 'hasPassword', 'resolveFederatedSignIn', 'linkIdentity', 'unlinkIdentity', 'usernameBase', 'providerButton',
     ].sort())
   })
 

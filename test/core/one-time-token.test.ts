@@ -26,8 +26,8 @@ describe('issueOneTimeToken', () => {
     expect(JSON.stringify(record)).not.toContain(token)
   })
 
-  it('gives each purpose its lifetime: 24 h to verify or change an address, 30 min to reset, 5 min for mfa', () => {
-    expect(ONE_TIME_TOKEN_SECONDS).toEqual({ verify_email: 86400, reset_password: 1800, change_email: 86400, mfa: 300 })
+  it('gives each purpose its lifetime: 24 h to verify or change an address, 30 min to reset, 5 min for mfa, 10 min to link a provider', () => {
+    expect(ONE_TIME_TOKEN_SECONDS).toEqual({ verify_email: 86400, reset_password: 1800, change_email: 86400, mfa: 300, link_provider: 600 })
   })
 
   it('makes the user\'s older unspent tokens of the same purpose void, and leaves other purposes and users alone', async () => {

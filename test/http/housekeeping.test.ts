@@ -45,7 +45,7 @@ describe('housekeeping', () => {
       expect(await store.refreshTokens.findByHash(hashRefreshToken(live))).not.toBeNull()
       expect(await store.revokedTokens.isRevoked('expired-jti')).toBe(false)
       expect(await store.revokedTokens.isRevoked('live-jti')).toBe(true)
-      expect(logged).toContainEqual({ refreshTokens: 1, revokedTokens: 1, browserSessions: 0, authorizationCodes: 0, oneTimeTokens: 0 })
+      expect(logged).toContainEqual({ refreshTokens: 1, revokedTokens: 1, browserSessions: 0, authorizationCodes: 0, oneTimeTokens: 0, federationStates: 0 })
     } finally {
       await server.close()
     }
@@ -80,7 +80,7 @@ describe('housekeeping', () => {
       for (const gone of [unused, spent]) expect(await store.authorizationCodes.findByHash(gone.codeHash)).toBeNull()
       for (const kept of [pending, replayable]) expect(await store.authorizationCodes.findByHash(kept.codeHash)).not.toBeNull()
       await vi.waitFor(() => expect([total('browserSessions'), total('authorizationCodes')]).toEqual([2, 2]))
-      expect(logged[0]).toEqual({ refreshTokens: 0, revokedTokens: 0, browserSessions: expect.any(Number), authorizationCodes: expect.any(Number), oneTimeTokens: 0 })
+      expect(logged[0]).toEqual({ refreshTokens: 0, revokedTokens: 0, browserSessions: expect.any(Number), authorizationCodes: expect.any(Number), oneTimeTokens: 0, federationStates: 0 })
 
       const twoDays = startHousekeeping(store, fixedClock(now), log, { intervalMs: 60_000, sessionIdleHours: 48 })
       await twoDays.run()

@@ -41,10 +41,12 @@ describe('GET /openapi.json', () => {
       '/authorize', '/end-session', '/healthz', '/introspect', '/logout', '/readyz', '/revoke', '/status', '/token',
       '/userinfo', '/users', '/users/me', '/users/me/items', '/users/me/password',
       '/email/change', '/email/verify', '/email/verify/resend', '/password/forgot', '/password/reset', // mailed links (issue 10)
+      '/admin/providers', '/admin/providers/{id}', // upstream identity providers (issue 11)
     ].sort())
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`))
     expect(operations.sort()).toEqual([
-      'DELETE /admin/clients/{id}', 'DELETE /admin/users/{id}', 'DELETE /admin/users/{id}/mfa', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server',
+      'DELETE /admin/clients/{id}', 'DELETE /admin/providers/{id}', 'GET /admin/providers', 'PATCH /admin/providers/{id}', 'POST /admin/providers',
+      'DELETE /admin/users/{id}', 'DELETE /admin/users/{id}/mfa', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server',
       'GET /.well-known/openid-configuration', 'GET /admin/audit', 'GET /admin/clients', 'GET /admin/users', 'GET /admin/users/{id}',
       'GET /authorize', 'GET /end-session', 'GET /healthz', 'GET /readyz', 'GET /status', 'GET /userinfo', 'GET /users/me', 'GET /users/me/items',
       'PATCH /admin/clients/{id}', 'PATCH /admin/users/{id}', 'POST /admin/clients', 'POST /admin/clients/{id}/secret', 'POST /admin/users',

@@ -7,6 +7,7 @@ import { describeAuthorizationCodeContract } from './contract-authorization-code
 import { describeBrowserSessionContract } from './contract-browser-sessions.js'
 import { describeClientContract } from './contract-clients.js'
 import { describeAccountsContract } from './contract-accounts.js'
+import { describeFederationContract } from './contract-federation.js'
 import { describeConsentContract } from './contract-consents.js'
 import { describeSessionsContract } from './contract-sessions.js'
 import { describeSigningKeyContract } from './contract-signing-keys.js'
@@ -331,6 +332,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describeAuthorizationCodeContract(() => store)
     describeConsentContract(() => store)
     describeAccountsContract(() => store)
+    describeFederationContract(() => store)
 
     describe('lifecycle', () => {
       it('answers ping', async () => {

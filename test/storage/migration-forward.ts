@@ -57,7 +57,7 @@ export function describeMigrationForward(name: string, makeDatabase: () => Promi
                  ('r2', 'f1', ${hashRefreshToken(refresh[0]!)}, ${userId}, 'svc', 'me', ${T + 1}, ${T + 90 * 86_400_000}, ${T + 14 * 86_400_000}, null, null)`.execute(db)
         await sql`insert into signing_keys (kid, algorithm, private_key_pem, public_jwk, status, created_at)
           values (${storedKey.kid}, ${storedKey.algorithm}, ${storedKey.privateKeyPem}, ${JSON.stringify(storedKey.publicJwk)}, 'active', ${T})`.execute(db)
-        expect(await applyMigrations(backend)).toEqual(['0005_sign_in', '0006_accounts'])
+        expect(await applyMigrations(backend)).toEqual(['0005_sign_in', '0006_accounts', '0007_federation'])
       } finally {
         await backend.close()
       }
@@ -131,7 +131,7 @@ export function describeMigrationForward(name: string, makeDatabase: () => Promi
       const backend = await database.openBackend()
       try {
         await migrateTo(backend, PREVIOUS_RELEASE)
-        expect(await applyMigrations(backend)).toEqual(['0005_sign_in', '0006_accounts'])
+        expect(await applyMigrations(backend)).toEqual(['0005_sign_in', '0006_accounts', '0007_federation'])
       } finally {
         await backend.close()
       }

@@ -103,7 +103,7 @@ describe('SQLite backend', () => {
     expect(inspect((db) => db.prepare('select name from kysely_migration order by name').all())).toEqual(MIGRATIONS.map((name) => ({ name })))
     expect(
       inspect((db) => db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all()),
-    ).toEqual(['audit_log', 'authorization_codes', 'browser_sessions', 'clients', 'consents', 'items', 'kysely_migration', 'kysely_migration_lock', 'one_time_tokens', 'recovery_codes', 'refresh_tokens', 'revoked_tokens', 'settings', 'signing_keys', 'totp_factors', 'users'].map((name) => ({ name })))
+    ).toEqual(['audit_log', 'authorization_codes', 'browser_sessions', 'clients', 'consents', 'federated_identities', 'federation_states', 'identity_providers', 'items', 'kysely_migration', 'kysely_migration_lock', 'one_time_tokens', 'recovery_codes', 'refresh_tokens', 'revoked_tokens', 'settings', 'signing_keys', 'totp_factors', 'users'].map((name) => ({ name })))
   })
 
   it('migrates a fresh file exactly once when several processes start together', async () => {

@@ -17,10 +17,12 @@ export const ACCOUNT_PATHS = {
   endSession: '/account/sessions/end',
   endOtherSessions: '/account/sessions/end-others',
   revokeApp: '/account/apps/revoke',
+  linkProvider: '/account/providers/link',
+  unlinkProvider: '/account/providers/unlink',
 } as const
 
 /** The page's sections, each with its own form(s): an error is shown in the section it belongs to. */
-export type AccountSection = 'profile' | 'email' | 'password' | 'mfa' | 'sessions' | 'apps'
+export type AccountSection = 'profile' | 'email' | 'password' | 'mfa' | 'providers' | 'sessions' | 'apps'
 
 export interface AccountSessionView {
   /** The session's public id (never the cookie's value). */
@@ -40,6 +42,15 @@ export interface AccountAppView {
   since: number
 }
 
+export interface AccountProviderView {
+  id: string
+  /** The provider's name: "Google". */
+  name: string
+  linked: { email: string | null; since: number } | null
+  /** Linking asks for the password first (a stolen session cookie must not add a lasting way in); an account without one has only its session. */
+  needsPassword: boolean
+}
+
 export interface AccountView {
   productName: string
   csrf: string
@@ -57,6 +68,8 @@ export interface AccountView {
   mfa: { enrolled: boolean; recoveryCodesLeft: number }
   sessions: readonly AccountSessionView[]
   apps: readonly AccountAppView[]
+  /** Upstream providers (issue 11): each linked one with the address it gave, or a link to link it. */
+  providers?: readonly AccountProviderView[]
   /** What was typed before a refused change, to type it again less (never a password). */
   typed?: { fullName?: string; newEmail?: string }
 }
@@ -188,6 +201,22 @@ ${view.apps.map((app) => html`${appItem(view, app)}\n`)}</ul>
 </section>`
 }
 
+function providersSection(view: AccountView): Html | null {
+  if (view.providers === undefined || view.providers.length === 0) return null
+  return html`<section class="account-section" id="providers" aria-labelledby="providers-title">
+<h2 id="providers-title">Sign-in methods</h2>
+${problemIn(view, 'providers')}<ul class="items">
+${view.providers.map((p) => html`<li class="item">
+<p><strong>${p.name}</strong> ${p.linked ? html`<span class="badge ok">Linked</span>` : null}</p>
+${p.linked ? html`<p class="meta">${p.linked.email ?? ''}${p.linked.email ? ' · ' : ''}linked ${timeOf(p.linked.since)}</p>
+${accountForm(ACCOUNT_PATHS.unlinkProvider, view.csrf, html`<button type="submit" class="button secondary">Unlink ${p.name}</button>`, { provider_id: p.id })}`
+    : accountForm(ACCOUNT_PATHS.linkProvider, view.csrf, html`${p.needsPassword ? passwordField(`link_password_${p.id}`, 'password', 'Current password', 'current-password') : null}
+<button type="submit" class="button secondary">Link ${p.name}</button>`, { provider_id: p.id })}
+</li>
+`)}</ul>
+</section>`
+}
+
 /**
  * The account page (issue 10 part 5): one page of sections, each change its own small form that
  * posts and comes back here (303) with a notice, so everything works with JavaScript off and on a
@@ -205,6 +234,7 @@ ${profileSection(view)}
 ${emailSection(view)}
 ${passwordSection(view)}
 ${mfaSection(view)}
+${providersSection(view)}
 ${sessionsSection(view)}
 ${appsSection(view)}
 </div>`,

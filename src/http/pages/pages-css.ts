@@ -179,6 +179,15 @@ input[type="email"] {
 
 .card a.button { color: var(--primary-text); text-decoration: none; }
 
+.card a.button.secondary { color: var(--text); }
+
+/* "Sign in with …" (issue 11): the providers' buttons under a divider, one per line. */
+.providers { margin-top: 1.5rem; display: grid; gap: 0.75rem; }
+
+.divider { display: flex; align-items: center; gap: 0.75rem; margin: 0; color: var(--muted); font-size: 0.875rem; }
+
+.divider::before, .divider::after { content: ''; flex: 1; border-top: 1px solid var(--field-border); }
+
 .hint, .field-error { margin: 0 0 0.375rem; font-size: 0.875rem; }
 
 .hint, .optional, .muted, .meta { color: var(--muted); }

@@ -16,6 +16,8 @@ export interface SignInView extends FormView {
   signUpUrl?: string | null
   /** The page that mails a reset link ("Forgot password?"), when this server sends mail. */
   forgotPasswordUrl?: string | null
+  /** "Sign in with …" (issue 11): a link per upstream provider, carrying this page's request. */
+  providers?: readonly { label: string; href: string }[]
 }
 
 /**
@@ -42,6 +44,10 @@ ${hiddenFields(view, ['username', 'password'])}<div class="field">
 </div>
 <button type="submit" class="button primary">Sign in</button>
 </form>
+${view.providers && view.providers.length > 0 ? html`<div class="providers">
+<p class="divider"><span>or</span></p>
+${view.providers.map((p) => html`<a class="button secondary" href="${p.href}">${p.label}</a>
+`)}</div>` : null}
 ${view.forgotPasswordUrl ? html`<p class="note"><a href="${view.forgotPasswordUrl}">Forgot password?</a></p>` : null}
 ${view.signUpUrl ? html`<p class="note">New here? <a href="${view.signUpUrl}">Create account</a></p>` : null}`,
   })

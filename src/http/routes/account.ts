@@ -2,14 +2,14 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import {
   AuthError, Conflict, IncorrectPassword, InvalidOtp, InvalidRequest, ServiceUnavailable, TooManyRequests, ValidationFailed,
   changePasswordInBrowser, confirmPassword, endOtherBrowserSessions, endOwnBrowserSession, findSignedIn, listBrowserSessions,
-  isClientScope, noMailer, revokeConsent, scopeDescription, systemClock, throttledLogin, toErrorResponse, TooManyLoginFailures, type SignedIn,
+  hasPassword, isClientScope, noMailer, revokeConsent, unlinkIdentity, type UserRecord, scopeDescription, systemClock, throttledLogin, toErrorResponse, TooManyLoginFailures, type SignedIn,
 } from '../../core/index.js'
 import { recordAudit, type AuditFields } from '../audit.js'
 import { assertSameSiteForm, browserCookies, clearSessionCookie, csrfToken, sessionToken, setSessionCookie } from '../browser.js'
 import type { AppDeps } from '../deps.js'
 import { loginLimiterFor } from '../limits.js'
 import { formField, queryOf, sendPage, usePageContext } from '../page-context.js'
-import { ACCOUNT_PATHS, renderAccount, type AccountAppView, type AccountSection, type AccountView } from '../pages/account.js'
+import { ACCOUNT_PATHS, renderAccount, type AccountAppView, type AccountProviderView, type AccountSection, type AccountView } from '../pages/account.js'
 import { deviceName } from '../pages/device-name.js'
 import { renderSignedOut } from '../pages/signed-out.js'
 import { sessionDeps } from '../session-deps.js'
@@ -17,6 +17,8 @@ import { fieldMessages } from '../validation-messages.js'
 import { accountEmailRoutes } from './account-email.js'
 import { accountMfaRoutes, mfaStatusFor } from './account-mfa.js'
 import { SIGN_IN_PATH, browserSessionPolicy } from './authorize.js'
+import { federatedStarter, sharedUpstreams } from './federated-sign-in.js'
+import { renderContinueToProvider } from '../pages/continue-to-provider.js'
 
 /** The sign-in page in its account mode (no app): it comes back to /account. */
 export const ACCOUNT_SIGN_IN = `${SIGN_IN_PATH}?return_to=%2Faccount`
@@ -35,6 +37,8 @@ export const NOTICES = {
   session_ended: 'That browser was signed out.',
   sessions_ended: 'Every other browser was signed out.',
   app_removed: 'The app no longer has access to your account.',
+  provider_linked: 'The provider is linked: you can sign in with it now.',
+  provider_unlinked: 'The provider is unlinked.',
   welcome: 'Your account is ready.',
   welcome_verify: 'Your account is ready. We sent a link to your email address: open it to verify the address.',
 } as const
@@ -89,6 +93,7 @@ export const accountRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const reauth = { hasher, passwordMaxBytes: config.passwordMaxBytes }
   const mailer = deps.mailer ?? noMailer
   const mfaStatus = mfaStatusFor(deps)
+  const starter = federatedStarter(deps, cookies, sharedUpstreams)
   await usePageContext(app, { bodyLimit: config.bodyLimit, productName: config.productName })
 
   async function appsOf(userId: string): Promise<AccountAppView[]> {
@@ -99,6 +104,19 @@ export const accountRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       apps.push({ clientId: client.id, name: client.name, since: consent.createdAt, scopes: consent.scopes.map((name) => ({ name, description: isClientScope(name) ? scopeDescription(name) : name })) })
     }
     return apps
+  }
+
+  async function providersOf(user: UserRecord): Promise<AccountProviderView[]> {
+    const links = await store.federatedIdentities.listForUser(user.id)
+    const needsPassword = hasPassword(user)
+    return (await store.identityProviders.list()).map((p) => {
+      const link = links.find((l) => l.providerId === p.id)
+      return {
+        id: p.id, name: p.label.replace(/^sign in with\s+/i, '') || p.id,
+        linked: link === undefined ? null : { email: link.email, since: link.createdAt },
+        needsPassword,
+      }
+    })
   }
 
   async function showAccount(request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn, extra: Partial<Pick<AccountView, 'notice' | 'problem' | 'typed'>> = {}) {
@@ -113,6 +131,7 @@ export const accountRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       mfa: await mfaStatus(user.id),
       sessions: listed.map((s) => ({ id: s.id, device: deviceName(s.userAgent), ip: s.ip, lastUsedAt: s.lastSeenAt, signedInAt: s.authenticatedAt, current: s.id === session.id })),
       apps: await appsOf(user.id),
+      providers: await providersOf(user),
     }))
   }
 
@@ -222,6 +241,25 @@ export const accountRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     if (ended.refreshTokensRevoked > 0) deps.metrics.tokenRevoked()
     await action.audit('session.ended', { details: { via: 'account_page', sessions: ended.sessions, refresh_tokens_revoked: ended.refreshTokensRevoked } })
     return action.done('sessions_ended')
+  })
+
+  accountPost(ACCOUNT_PATHS.linkProvider, 'providers', async (action) => {
+    const { user } = action.signedIn
+    const provider = await starter.providerOr404(formField(action.request, 'provider_id') ?? '')
+    if (hasPassword(user)) await passwordConfirmed(action)
+    const href = await starter.begin(action.reply, provider, { return_to: ACCOUNT_PATHS.page }, user.id)
+    const providerName = provider.label.replace(/^sign in with\s+/i, '') || provider.id
+    return sendPage(action.reply, renderContinueToProvider({ productName: config.productName, providerName, href: href.href }))
+  })
+
+  accountPost(ACCOUNT_PATHS.unlinkProvider, 'providers', async (action) => {
+    const providerId = formField(action.request, 'provider_id')
+    if (providerId === undefined || providerId.length > 64) throw new InvalidRequest('No provider was named.')
+    // Conflict when it is the last way to sign in (no password, no other link): the section says so.
+    if (await unlinkIdentity(action.signedIn.user, providerId, { federatedIdentities: store.federatedIdentities })) {
+      await action.audit('federation.unlinked', { details: { provider: providerId } })
+    }
+    return action.done('provider_unlinked')
   })
 
   accountPost(ACCOUNT_PATHS.revokeApp, 'apps', async (action) => {

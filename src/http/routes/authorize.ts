@@ -19,6 +19,7 @@ import { FORGOT_PASSWORD_PATH } from '../pages/forgot-password.js'
 import { renderMfaChallenge } from '../pages/mfa-challenge.js'
 import { signUpUrl } from '../pages/sign-up.js'
 import { signInFailure } from '../sign-in-failure.js'
+import { federatedSignInRoutes, federatedSignInUrl } from './federated-sign-in.js'
 
 export const AUTHORIZE_PATH = '/authorize'
 export const SIGN_IN_PATH = '/signin'
@@ -52,19 +53,19 @@ function requireReturnTo(value: string | null | undefined): string {
  * Where a sign-in leads: back into an app's authorization request (the code flow), or — with no
  * app — to a page of the account (GET /signin?return_to=/account).
  */
-type SignInFor = { kind: 'app'; authorization: AuthorizationRequest } | { kind: 'account'; returnTo: string }
+export type SignInFor = { kind: 'app'; authorization: AuthorizationRequest } | { kind: 'account'; returnTo: string }
 
 /** What the pages' forms carry from step to step: the app's request (its query string), or return_to. */
-function carriedFields(to: SignInFor): Record<string, string> {
+export function carriedFields(to: SignInFor): Record<string, string> {
   return to.kind === 'app' ? { request: to.authorization.query } : { return_to: to.returnTo }
 }
 
-function clientIdOf(to: SignInFor): string | null {
+export function clientIdOf(to: SignInFor): string | null {
   return to.kind === 'app' ? to.authorization.client.id : null
 }
 
 /** The first page of the same sign-in, to begin again with the password. */
-function startOverUrl(to: SignInFor): string {
+export function startOverUrl(to: SignInFor): string {
   return to.kind === 'app' ? `${AUTHORIZE_PATH}?${to.authorization.query}` : `${SIGN_IN_PATH}?${new URLSearchParams({ return_to: to.returnTo })}`
 }
 
@@ -119,10 +120,13 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
 
   type Problem = { status: number; message: string; username?: string; retryAfter?: number; link?: { href: string; text: string } }
 
-  function showSignIn(request: FastifyRequest, reply: FastifyReply, to: SignInFor, problem?: Problem) {
+  async function showSignIn(request: FastifyRequest, reply: FastifyReply, to: SignInFor, problem?: Problem) {
     if (problem?.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter))
     const authorization = to.kind === 'app' ? to.authorization : null
+    // Read on every page: a provider added or removed on any instance shows at once (issue 11).
+    const providers = (await store.identityProviders.list()).map((p) => ({ label: p.label, href: federatedSignInUrl(p.id, carriedFields(to)) }))
     return sendPage(reply.code(problem?.status ?? 200), renderSignIn({
+      providers,
       productName: config.productName, clientName: authorization?.client.name ?? null, action: SIGN_IN_PATH,
       hidden: carriedFields(to), csrf: csrfToken(request, reply, cookies),
       username: problem?.username ?? authorization?.loginHint ?? '', error: problem?.message ?? null, errorLink: problem?.link ?? null,
@@ -171,10 +175,14 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
    * Runs a sign-in form's step for where it leads: the app's carried request, checked again
    * (its errors go back to the app), or — a form without one that carries return_to — the account.
    */
-  async function signingIn(request: FastifyRequest, reply: FastifyReply, step: (to: SignInFor) => Promise<FastifyReply>): Promise<FastifyReply> {
-    const returnTo = formField(request, 'request') === undefined ? formField(request, 'return_to') : undefined
+  async function signingIn(
+    request: FastifyRequest, reply: FastifyReply, step: (to: SignInFor) => Promise<FastifyReply>,
+    field: (name: string) => string | undefined = (name) => formField(request, name),
+  ): Promise<FastifyReply> {
+    const returnTo = field('request') === undefined ? field('return_to') : undefined
     if (returnTo !== undefined) return step({ kind: 'account', returnTo: requireReturnTo(returnTo) })
-    const { params, target } = await carried(request)
+    const params = new URLSearchParams(field('request') ?? '')
+    const target = await resolveAuthorizationTarget(params, store.clients)
     return answering(reply, 303, target, async () => step({ kind: 'app', authorization: validateAuthorizationRequest(params, target) }))
   }
 
@@ -272,13 +280,13 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
         const failure = signInFailure(err)
         if (failure === null) throw err
         if (!(err instanceof InvalidOtp)) return showSignIn(request, reply, to, { ...failure, username: user.username })
-        const again = await mfaRequired(user, { via: 'sign_in_page', clientId }, mfaTokens)   // the password stays proven: another try
+        const again = await mfaRequired(user, { via: 'sign_in_page', clientId, first: redeemed.first }, mfaTokens)   // the password stays proven: another try
         return showChallenge(request, reply, to, user, again.mfaToken, failure)
       }
       await recordRecoveryCodeUsed(request, mfaAudit, who, method)
       deps.metrics.loginSucceeded()
       await recordLoginSucceeded(request, loginAudit, { username: user.username, clientId, via: 'sign_in_page' })
-      return signedInTo(request, reply, to, user, amrFor(method))
+      return signedInTo(request, reply, to, user, amrFor(method, redeemed.first))
     })
   })
 
@@ -312,6 +320,9 @@ export const authorizeRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
       return redirect(reply, 303, location)
     })
   })
+
+  // "Sign in with …" (issue 11): the upstream round trip, ending in signedInTo like the password.
+  federatedSignInRoutes(app, deps, { signingIn, signedInTo, showSignIn, showChallenge, carriedFields, cookies, sessions, loginLimiter, credentialDeps, mfa, mfaTokens })
 
   /**
    * A new sign-in replaces the browser's previous session. Another user's session ends with what

@@ -6,6 +6,7 @@ import { signingKeysSchema } from './0003-signing-keys.js'
 import { auditSchema } from './0004-audit.js'
 import { signInSchema } from './0005-sign-in.js'
 import { accountsSchema } from './0006-accounts.js'
+import { federationSchema } from './0007-federation.js'
 
 /**
  * The migrations, listed in code rather than found by scanning a folder, so they run the same
@@ -20,6 +21,7 @@ export function migrationProvider(backend: Pick<Backend, 'identityColumn'>): Mig
     '0004_audit': auditSchema(backend),
     '0005_sign_in': signInSchema(),
     '0006_accounts': accountsSchema(),
+    '0007_federation': federationSchema(),
   }
   return { getMigrations: async () => migrations }
 }
