@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Clock } from './clock.js'
 import { Conflict, Forbidden, InvalidGrant } from './errors.js'
-import type { FederatedIdentityStore, IdentityProviderRecord, UserStore } from './ports.js'
+import type { FederatedIdentityStore, UserStore } from './ports.js'
 import { normalizeEmail, USERNAME_MAX, USERNAME_MIN, type UserRecord } from './user.js'
 
 /*
@@ -132,9 +132,4 @@ export function usernameBase(identity: Pick<UpstreamIdentity, 'preferredUsername
     if ([...cleaned].length >= USERNAME_MIN) return cleaned
   }
   return `${identity.providerId}-user`
-}
-
-/** The provider as the sign-in page shows it: its id for the form, its label for the button. */
-export function providerButton(provider: Pick<IdentityProviderRecord, 'id' | 'label'>): { id: string; label: string } {
-  return { id: provider.id, label: provider.label }
 }

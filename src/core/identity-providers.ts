@@ -122,6 +122,11 @@ function notFound(): never {
   throw new NotFound('Provider not found')
 }
 
+/** The provider's name for sentences ("Link Google"): its button text without "Sign in with". */
+export function providerName(provider: Pick<IdentityProviderRecord, 'label' | 'id'>): string {
+  return provider.label.replace(/^sign in with\s+/i, '') || provider.id
+}
+
 /** What may be shown of a provider: everything but the secret (which says only that it is set). */
 export function toPublicProvider(provider: IdentityProviderRecord) {
   return {

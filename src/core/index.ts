@@ -182,7 +182,7 @@ export type {
 } from './ports.js'
 // upstream sign-in (issue 11): identity providers
 export {
-  IDENTITY_PROVIDER_KINDS, PROVIDER_PRESETS, isPresetName, providerFromInput, addIdentityProvider, updateIdentityProvider, toPublicProvider,
+  IDENTITY_PROVIDER_KINDS, PROVIDER_PRESETS, isPresetName, providerFromInput, addIdentityProvider, updateIdentityProvider, toPublicProvider, providerName,
   type ProviderInput, type ProviderPreset,
 } from './identity-providers.js'
 export type {
@@ -190,6 +190,6 @@ export type {
   FederationStateRecord, FederationStateStore,
 } from './ports.js'
 export {
-  NO_PASSWORD, ExistingAccountUnverified, hasPassword, resolveFederatedSignIn, linkIdentity, unlinkIdentity, usernameBase, providerButton,
+  NO_PASSWORD, ExistingAccountUnverified, hasPassword, resolveFederatedSignIn, linkIdentity, unlinkIdentity, usernameBase,
   type UpstreamIdentity, type FederatedSignIn, type FederationDeps,
 } from './federation.js'

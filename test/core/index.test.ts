@@ -59,7 +59,7 @@ describe('the public API (tessera)', () => {
       'EmailNotVerified', 'MfaRequired', 'InvalidOtp', 'normalizeEmail',
       // upstream sign-in (issue 11)
       'IDENTITY_PROVIDER_KINDS', 'PROVIDER_PRESETS', 'isPresetName', 'providerFromInput', 'addIdentityProvider', 'updateIdentityProvider', 'toPublicProvider',
-      'NO_PASSWORD', 'ExistingAccountUnverified', 'hasPassword', 'resolveFederatedSignIn', 'linkIdentity', 'unlinkIdentity', 'usernameBase', 'providerButton',
+      'NO_PASSWORD', 'ExistingAccountUnverified', 'hasPassword', 'resolveFederatedSignIn', 'linkIdentity', 'unlinkIdentity', 'usernameBase', 'providerName',
     ].sort())
   })
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import {
   AuthError, Conflict, IncorrectPassword, InvalidOtp, InvalidRequest, ServiceUnavailable, TooManyRequests, ValidationFailed,
   changePasswordInBrowser, confirmPassword, endOtherBrowserSessions, endOwnBrowserSession, findSignedIn, listBrowserSessions,
-  hasPassword, isClientScope, noMailer, revokeConsent, unlinkIdentity, type UserRecord, scopeDescription, systemClock, throttledLogin, toErrorResponse, TooManyLoginFailures, type SignedIn,
+  hasPassword, isClientScope, providerName, noMailer, revokeConsent, unlinkIdentity, type UserRecord, scopeDescription, systemClock, throttledLogin, toErrorResponse, TooManyLoginFailures, type SignedIn,
 } from '../../core/index.js'
 import { recordAudit, type AuditFields } from '../audit.js'
 import { assertSameSiteForm, browserCookies, clearSessionCookie, csrfToken, sessionToken, setSessionCookie } from '../browser.js'
@@ -112,7 +112,7 @@ export const accountRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     return (await store.identityProviders.list()).map((p) => {
       const link = links.find((l) => l.providerId === p.id)
       return {
-        id: p.id, name: p.label.replace(/^sign in with\s+/i, '') || p.id,
+        id: p.id, name: providerName(p),
         linked: link === undefined ? null : { email: link.email, since: link.createdAt },
         needsPassword,
       }
@@ -248,8 +248,7 @@ export const accountRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     const provider = await starter.providerOr404(formField(action.request, 'provider_id') ?? '')
     if (hasPassword(user)) await passwordConfirmed(action)
     const href = await starter.begin(action.reply, provider, { return_to: ACCOUNT_PATHS.page }, user.id)
-    const providerName = provider.label.replace(/^sign in with\s+/i, '') || provider.id
-    return sendPage(action.reply, renderContinueToProvider({ productName: config.productName, providerName, href: href.href }))
+    return sendPage(action.reply, renderContinueToProvider({ productName: config.productName, providerName: providerName(provider), href: href.href }))
   })
 
   accountPost(ACCOUNT_PATHS.unlinkProvider, 'providers', async (action) => {

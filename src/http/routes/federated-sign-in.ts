@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   AuthError, EmailNotVerified, InvalidCredentials, InvalidRequest, NotFound, consumeOneTimeToken, findSignedIn, hasSecondFactor, issueOneTimeToken, linkIdentity,
-  mfaRequired, resolveFederatedSignIn, systemClock, throttledLogin, verifyCredentials, type FederatedSignIn, type IdentityProviderRecord,
+  mfaRequired, providerName, resolveFederatedSignIn, systemClock, throttledLogin, verifyCredentials, type FederatedSignIn, type IdentityProviderRecord,
   type LoginLimiter, type UpstreamIdentity, type UserRecord,
 } from '../../core/index.js'
 import { recordAudit } from '../audit.js'
@@ -89,10 +89,6 @@ function identityOf(data: Record<string, string | string[] | null>): UpstreamIde
   }
 }
 
-/** The provider's name for sentences: "Sign in with Google" → "Google". */
-function providerName(provider: Pick<IdentityProviderRecord, 'label' | 'id'>): string {
-  return provider.label.replace(/^sign in with\s+/i, '') || provider.id
-}
 
 export interface FederatedStarter {
   providerOr404(id: string): Promise<IdentityProviderRecord>
