@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig, type Config } from '../../src/config.js'
 import { addSigningKey, rotateSigningKey, systemClock, type Store } from '../../src/core/index.js'
@@ -9,6 +8,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js'
 import { openStore } from '../../src/storage/index.js'
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js'
 import { SECRET_KEY, TEST_BACKEND } from './test-server.js'
+import { logSink } from '../support/log-sink.js'
 
 // startServer wires the signing keys: loaded at start, reloaded while running, shared by every
 // instance on one database. Real listening servers, real fetch; the keys change through the
@@ -30,17 +30,6 @@ function config(overrides: Partial<Config> = {}): Config {
   return loadConfig({}, { port: 0, databaseUrl, secretKey: SECRET_KEY, demo: true, logLevel: 'info', ...overrides })
 }
 
-/** A log destination that keeps the `msg` of every line. */
-function logSink(): { stream: Writable; messages: string[] } {
-  const messages: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) messages.push(String(JSON.parse(line).msg))
-      done()
-    },
-  })
-  return { stream, messages }
-}
 
 async function withStore<T>(work: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(databaseUrl)

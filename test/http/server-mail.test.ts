@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig, type Config } from '../../src/config.js'
 import { startServer } from '../../src/http/server.js'
 import { SECRET_KEY } from './test-server.js'
+import { logSink } from '../support/log-sink.js'
 
 // What `tessera serve` says about mail at start, and what it then offers: with no SMTP server and
 // no mail folder the mail features are off (and the log says so); with a folder (the demo's) a
@@ -17,16 +17,6 @@ function config(name: string, overrides: Partial<Config>): Config {
   return loadConfig({}, { port: 0, databaseUrl: `sqlite:${join(dir, `${name}.db`)}`, secretKey: SECRET_KEY, logLevel: 'info', ...overrides })
 }
 
-function logSink(): { stream: Writable; messages: string[] } {
-  const messages: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) messages.push(String(JSON.parse(line).msg))
-      done()
-    },
-  })
-  return { stream, messages }
-}
 
 const forgot = (url: string) => fetch(`${url}/password/forgot`, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'johndoe@example.com' }),

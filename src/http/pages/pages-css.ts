@@ -83,7 +83,7 @@ form { margin: 0; }
 
 label { display: block; margin-bottom: 0.375rem; font-weight: 600; }
 
-input[type="text"], input[type="password"] {
+input[type="text"], input[type="password"], input[type="email"] {
   display: block;
   width: 100%;
   min-height: 2.75rem;
@@ -161,18 +161,6 @@ code {
 
 @media (prefers-color-scheme: dark) {
   :root { --ok-bg: #173524; --ok-border: #6fcf8e; --ok-text: #c5f2d2; }
-}
-
-input[type="email"] {
-  display: block;
-  width: 100%;
-  min-height: 2.75rem;
-  padding: 0.5rem 0.75rem;
-  font: inherit;
-  color: inherit;
-  background: var(--card);
-  border: 1px solid var(--field-border);
-  border-radius: 0.5rem;
 }
 
 .card a { color: var(--primary); }
