@@ -215,6 +215,23 @@ describe('POST /admin/users', () => {
 })
 
 describe('PATCH /admin/users/{id}', () => {
+  it('sets email_verified, at creation and later; a new address without it is unverified; 409 when another account verified it', async () => {
+    const created = await call('POST', '/admin/users', rootBearer(), { username: 'verified1', password: 'a long enough password', email: 'v1@example.com', email_verified: true })
+    expect(created.statusCode).toBe(201)
+    expect(created.json()).toMatchObject({ email: 'v1@example.com', email_verified: true })
+    const id = created.json().id as string
+    const moved = await call('PATCH', `/admin/users/${id}`, rootBearer(), { email: 'v2@example.com' })
+    expect(moved.json()).toMatchObject({ email: 'v2@example.com', email_verified: false })
+    const marked = await call('PATCH', `/admin/users/${id}`, rootBearer(), { email_verified: true })
+    expect(marked.statusCode).toBe(200)
+    expect(marked.json()).toMatchObject({ email: 'v2@example.com', email_verified: true })
+    expect(await server.store.users.findById(id)).toMatchObject({ emailVerified: true })
+    const other = await call('POST', '/admin/users', rootBearer(), { username: 'verified2', password: 'a long enough password', email: 'V2@example.com' })
+    const clash = await call('PATCH', `/admin/users/${other.json().id as string}`, rootBearer(), { email_verified: true })
+    expect(clash.statusCode).toBe(409)
+    expect(clash.json()).toEqual({ detail: 'Email already in use' })
+  })
+
   it('changes only the fields given, and answers the stored account', async () => {
     const user = await target({ email: 'old@example.com', fullName: 'Old Name' })
     const res = await call('PATCH', `/admin/users/${user.id}`, rootBearer(), { email: 'new@example.com', full_name: null })

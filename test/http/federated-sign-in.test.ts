@@ -249,3 +249,24 @@ describe('TESSERA_EMAIL_VERIFICATION=required', () => {
     }
   })
 })
+
+describe('a provider that cannot be reached', () => {
+  it('answers its button with a 503 page saying so, and begins nothing', async () => {
+    const gone = await startUpstreamOidc({ redirectUris: [`${ISSUER}/signin/callback/gone`] })
+    const issuer = gone.issuer
+    await gone.close()                                                         // nothing listens there now
+    await server.store.identityProviders.create({
+      id: 'gone', kind: 'oidc', label: 'Sign in with Gone', issuer, clientId: 'c', clientSecret: 's', scopes: ['openid'],
+    }, server.clock.now())
+    try {
+      const browser = new TestBrowser(server)
+      const res = await browser.get(providerLink(await browser.get('/signin?return_to=%2Faccount'), 'Sign in with Gone'))
+      expect(res.statusCode).toBe(503)
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(res.body).toContain('Gone cannot be reached right now.')
+      expect(browser.cookies.has('tessera-federation')).toBe(false)
+    } finally {
+      await server.store.identityProviders.delete('gone')
+    }
+  })
+})
